@@ -1,0 +1,34 @@
+import json
+from pathlib import Path
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from flows.common import params, recorded
+from tart.figures import render_all
+from tart.report import results_markdown, write_results
+
+
+@task(cache_policy=NO_CACHE)
+def figures_task(p):
+    return render_all(p.paths.predictions, p.paths.reports / "plots" / "train_curve.csv", p.paths.graphs,
+                      p.figures.example_net, p.paths.figures)  # fmt: skip
+
+
+@task(cache_policy=NO_CACHE)
+def results_task(p):
+    metrics = json.loads((p.paths.reports / "metrics.json").read_text())
+    meta = json.loads(p.paths.model.with_suffix(p.paths.model.suffix + ".json").read_text())
+    write_results(results_markdown(metrics, meta), p.paths.reports / "results.md", Path("README.md"))
+
+
+@flow(name="figures")
+def figures_flow() -> None:
+    p = params()
+    with recorded("figures", p):
+        figures_task(p)
+        results_task(p)
+
+
+if __name__ == "__main__":
+    figures_flow()

@@ -1,0 +1,23 @@
+import pyarrow.parquet as pq
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from flows.common import params, recorded
+from tart.build import BuildOutputs
+from tart.split import write_split
+
+
+@task(cache_policy=NO_CACHE)
+def split_task(labels, train_size, val_size, out):
+    return write_split(pq.read_metadata(labels).num_rows, train_size, val_size, out)
+
+
+@flow(name="split")
+def split_flow() -> None:
+    p = params()
+    with recorded("split", p):
+        split_task(BuildOutputs.under(p.paths.build).labels, p.split.train_size, p.split.val_size, p.paths.split)
+
+
+if __name__ == "__main__":
+    split_flow()

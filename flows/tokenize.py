@@ -1,0 +1,21 @@
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from flows.common import params, recorded
+from tart.tokenize import tokenize
+
+
+@task(cache_policy=NO_CACHE)
+def tokenize_task(graphs, out):
+    return tokenize(graphs, out)
+
+
+@flow(name="tokenize")
+def tokenize_flow() -> None:
+    p = params()
+    with recorded("tokenize", p):
+        tokenize_task(p.paths.graphs, p.paths.tokens)
+
+
+if __name__ == "__main__":
+    tokenize_flow()

@@ -1,0 +1,50 @@
+"""`evaluate` stage: predict every architecture, write predictions and `metrics.json`."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tart import schemas
+from tart.metrics import summarize
+from tart.train import load_checkpoint, load_tokens, predict, rows_of
+
+
+def evaluate(
+    tokens_dir: Path, labels: Path, split: Path, checkpoint: Path, predictions_path: Path, metrics_path: Path,
+    test_label: str, n_boot: int, seed: int, digits: int | None,
+) -> dict:  # fmt: skip
+    """Metrics over all nets ('test_all') and over the nets not used for training ('test_remainder')."""
+    model, meta = load_checkpoint(checkpoint)
+    ts = load_tokens(tokens_dir)
+    roles = pq.read_table(split)
+    nets = np.asarray(roles["net"].to_pylist())
+    label_table = pq.read_table(labels)
+    if test_label not in label_table.column_names:
+        raise KeyError(f"{labels}: no column {test_label!r}; columns are {label_table.column_names}")
+    target_of = dict(zip(label_table["net"].to_pylist(), label_table[test_label].to_pylist()))
+    target = np.array([target_of[int(n)] for n in nets], dtype=float)
+    # The model predicts standardised training labels; undo that so MAE is in accuracy points.
+    pred = predict(model, ts, rows_of(ts, nets)) * meta["target_std"] + meta["target_mean"]
+    role = np.asarray(roles["role"].to_pylist())
+    table = pa.table({"net": nets, "role": role, "prediction": pred, "target": target})
+    schemas.write_table(table, predictions_path, schemas.PREDICTIONS)
+    rest = role != "train"
+    metrics = {
+        "model": "tart",
+        "train_label": meta["params"]["target"],
+        "test_label": test_label,
+        "n_train": int((role == "train").sum()),
+        "test_all": summarize(pred, target, n_boot, seed, digits),
+        "test_remainder": summarize(pred[rest], target[rest], n_boot, seed, digits),
+    }
+    metrics_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = metrics_path.with_name(metrics_path.name + ".tmp")
+    tmp.write_text(json.dumps(metrics, indent=2) + "\n")
+    os.replace(tmp, metrics_path)
+    return metrics

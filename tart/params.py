@@ -1,0 +1,100 @@
+"""Typed, frozen view of `params.yaml`: the single source of truth for every stage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Paths(Section):
+    manifest: Path
+    raw: Path
+    build: Path
+    graphs: Path
+    tokens: Path
+    split: Path
+    model: Path
+    predictions: Path
+    reports: Path
+    figures: Path
+
+
+class Fetch(Section):
+    mirror: str | None = None
+    files: list[str]
+
+
+class Build(Section):
+    limit: int | None = Field(None, ge=1, description="build only the first N NB201 indices (tiny profiles)")
+    workers: int = Field(2, ge=1)
+    chunk: int = Field(250, ge=1)
+
+
+class Extract(Section):
+    repair: Literal["report", "error", "keep_first_in_edge"] = "report"
+    shard_size: int = Field(50_000, ge=1)
+
+
+class Tokenize(Section):
+    scheme: Literal["tart"] = "tart"
+
+
+class Split(Section):
+    train_size: int = Field(1563, ge=1)
+    val_size: int = Field(200, ge=1)
+
+
+class Train(Section):
+    seed: int = 0
+    target: str = "cifar10_valid_val_acc"
+    d_model: int = 64
+    n_layers: int = 3
+    n_heads: int = 4
+    d_ff: int = 128
+    dropout: float = 0.0
+    positions: Literal["learned", "none"] = "learned"
+    use_shapes: bool = True
+    epochs: int = 100
+    batch_size: int = 32
+    lr: float = 1e-3
+    weight_decay: float = 1e-3
+    rank_weight: float = 0.1
+    threads: int = 2
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+
+
+class Evaluate(Section):
+    test_label: str = "cifar10_test_acc"
+    bootstrap: int = Field(1000, ge=10)
+    seed: int = 0
+    round_digits: int | None = None
+
+
+class Figures(Section):
+    example_net: int = 1
+
+
+class Params(Section):
+    paths: Paths
+    fetch: Fetch
+    build: Build
+    extract: Extract
+    tokenize: Tokenize
+    split: Split
+    train: Train
+    evaluate: Evaluate
+    figures: Figures
+
+
+def load_params(path: Path = Path("params.yaml")) -> Params:
+    """Parse and validate `params.yaml`; unknown keys are errors."""
+    with open(path) as fh:
+        raw = yaml.safe_load(fh)
+    return Params.model_validate(raw)

@@ -1,0 +1,200 @@
+"""`train` stage: fit the TART Transformer on the training architectures, keep the epoch best on validation."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import torch
+from scipy import stats
+from tqdm import tqdm
+
+from tart.model import TartConfig, TartModel
+from tart.params import Train
+from tart.tokenize import vocab_hash
+
+
+@dataclass
+class TokenSet:
+    """All token sequences of a token directory, padded: row k is net `nets[k]`."""
+
+    nets: np.ndarray  # (N,)
+    tokens: torch.Tensor  # (N, L) int64, 0 = padding
+    shape_tokens: torch.Tensor  # (N, L) int64
+    lengths: torch.Tensor  # (N,)
+    vocab: dict
+
+
+def load_tokens(tokens_dir: Path) -> TokenSet:
+    shards = sorted(tokens_dir.glob("tokens-*.parquet"))
+    vocab_path = tokens_dir / "vocab.json"
+    if not shards or not vocab_path.exists():
+        raise FileNotFoundError(f"{tokens_dir}: no tokens-*.parquet or vocab.json; run the tokenize stage first")
+    table = pa.concat_tables(pq.read_table(s) for s in shards)
+    lengths = np.asarray(table["length"].to_pylist())
+    n, width = len(lengths), int(lengths.max())
+    tokens, shapes = np.zeros((n, width), np.int64), np.zeros((n, width), np.int64)
+    for k, (t, s) in enumerate(zip(table["tokens"].to_pylist(), table["shape_tokens"].to_pylist())):
+        tokens[k, : len(t)], shapes[k, : len(s)] = t, s
+    return TokenSet(
+        np.asarray(table["net"].to_pylist()), torch.from_numpy(tokens), torch.from_numpy(shapes),
+        torch.from_numpy(lengths), json.loads(vocab_path.read_text()),
+    )  # fmt: skip
+
+
+def rows_of(tokens: TokenSet, nets: np.ndarray) -> np.ndarray:
+    """Row positions of `nets` in `tokens`; KeyError naming the first net without tokens."""
+    position = {int(n): k for k, n in enumerate(tokens.nets)}
+    missing = [int(n) for n in nets if int(n) not in position]
+    if missing:
+        raise KeyError(f"nets {missing[:5]} have no tokens")
+    return np.array([position[int(n)] for n in nets])
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def pick_device(choice: str) -> torch.device:
+    if choice == "cuda" or (choice == "auto" and torch.cuda.is_available()):
+        if not torch.cuda.is_available():
+            raise RuntimeError("train.device is 'cuda' but torch sees no CUDA device")
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def pairwise_rank_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Logistic loss on every ordered pair of the batch: penalises predictions ranked against the targets."""
+    dp = pred[:, None] - pred[None, :]  # (B, B)
+    sign = torch.sign(target[:, None] - target[None, :])  # (B, B)
+    mask = sign != 0
+    if not mask.any():
+        return pred.new_zeros(())
+    return torch.nn.functional.softplus(-sign[mask] * dp[mask]).mean()
+
+
+def _batch(ts: TokenSet, rows: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    idx = torch.from_numpy(rows)
+    width = int(ts.lengths[idx].max())
+    return ts.tokens[idx, :width].to(device), ts.shape_tokens[idx, :width].to(device)
+
+
+@torch.no_grad()
+def predict(model: TartModel, ts: TokenSet, rows: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Model outputs (first head) for `rows`, batched in length order to keep padding small."""
+    model.eval()
+    device = next(model.parameters()).device
+    order = rows[np.argsort(ts.lengths[rows].numpy(), kind="stable")]
+    out = {}
+    for i in range(0, len(order), batch_size):
+        chunk = order[i : i + batch_size]
+        out.update(zip(chunk.tolist(), model(*_batch(ts, chunk, device))[:, 0].float().cpu().numpy()))
+    return np.array([out[int(r)] for r in rows])
+
+
+def fit(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, val_rows: np.ndarray,
+        y_val: np.ndarray) -> tuple[TartModel, list[dict], dict]:  # fmt: skip
+    """Train; returns the best-on-validation model, per-epoch curves and run facts."""
+    seed_everything(cfg.seed)
+    torch.set_num_threads(cfg.threads)
+    device = pick_device(cfg.device)
+    mcfg = TartConfig(
+        vocab_size=len(ts.vocab["tokens"]), shape_vocab_size=len(ts.vocab["shape_tokens"]),
+        max_len=int(ts.lengths.max()), d_model=cfg.d_model, n_layers=cfg.n_layers, n_heads=cfg.n_heads,
+        d_ff=cfg.d_ff, dropout=cfg.dropout, positions=cfg.positions, use_shapes=cfg.use_shapes,
+    )  # fmt: skip
+    model = TartModel(mcfg).to(device)
+    mean, std = float(y_train.mean()), float(y_train.std() or 1.0)
+    y = torch.tensor((y_train - mean) / std, dtype=torch.float32)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps_per_epoch = math.ceil(len(train_rows) / cfg.batch_size)
+    total, warmup = cfg.epochs * steps_per_epoch, steps_per_epoch
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, total) / total))
+    )
+    gen = torch.Generator().manual_seed(cfg.seed)
+    curves, best, best_state = [], -2.0, None
+    start = time.perf_counter()
+    for epoch in tqdm(range(1, cfg.epochs + 1), desc="train", unit="epoch"):
+        model.train()
+        perm = torch.randperm(len(train_rows), generator=gen).numpy()
+        losses = []
+        for i in range(0, len(perm), cfg.batch_size):
+            pick = perm[i : i + cfg.batch_size]
+            pred = model(*_batch(ts, train_rows[pick], device))[:, 0]
+            target = y[pick].to(device)
+            loss = torch.nn.functional.mse_loss(pred, target) + cfg.rank_weight * pairwise_rank_loss(pred, target)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            losses.append(loss.item())
+        tau = float(stats.kendalltau(predict(model, ts, val_rows), y_val).statistic)
+        curves.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "val_kendall_tau_b": tau})
+        if tau > best:
+            best, best_state = tau, copy.deepcopy(model.state_dict())
+    model.load_state_dict(best_state)
+    facts = {
+        "device": str(device), "train_seconds": round(time.perf_counter() - start, 1),
+        "best_epoch": max(curves, key=lambda c: c["val_kendall_tau_b"])["epoch"], "best_val_kendall_tau_b": best,
+        "target_mean": mean, "target_std": std, "model": mcfg.to_dict(), "vocab_hash": vocab_hash(ts.vocab),
+    }  # fmt: skip
+    return model, curves, facts
+
+
+def save_checkpoint(model: TartModel, facts: dict, params: dict, path: Path) -> None:
+    """`path` (state dict) and `path.json` (config, vocabulary hash, params, run facts), each written atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save({k: v.cpu() for k, v in model.state_dict().items()}, tmp)
+    os.replace(tmp, path)
+    meta = {**facts, "params": params}
+    meta.pop("train_seconds", None)  # timings vary run to run; they go to the provenance file
+    meta_path = path.with_suffix(path.suffix + ".json")
+    meta_path.with_name(meta_path.name + ".tmp").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    os.replace(meta_path.with_name(meta_path.name + ".tmp"), meta_path)
+
+
+def load_checkpoint(path: Path, device: str = "cpu") -> tuple[TartModel, dict]:
+    meta_path = path.with_suffix(path.suffix + ".json")
+    if not path.exists() or not meta_path.exists():
+        raise FileNotFoundError(f"{path} or {meta_path} is missing; run the train stage first")
+    meta = json.loads(meta_path.read_text())
+    model = TartModel(TartConfig(**meta["model"]))
+    model.load_state_dict(torch.load(path, map_location=device, weights_only=True))
+    return model.to(device), meta
+
+
+def train_from_files(cfg: Train, tokens_dir: Path, labels: Path, split: Path) -> tuple[TartModel, list[dict], dict]:
+    """Train on the 'train' nets of `split` with label `cfg.target`, early-stopping on the 'val' nets."""
+    ts = load_tokens(tokens_dir)
+    roles = pq.read_table(split).to_pydict()
+    label_table = pq.read_table(labels)
+    if cfg.target not in label_table.column_names:
+        raise KeyError(f"{labels}: no label column {cfg.target!r}; columns are {label_table.column_names}")
+    label_of = dict(zip(label_table["net"].to_pylist(), label_table[cfg.target].to_pylist()))
+    nets = {role: np.array([n for n, r in zip(roles["net"], roles["role"]) if r == role]) for role in ("train", "val")}
+    y = {role: np.array([label_of[int(n)] for n in nets[role]], dtype=float) for role in nets}
+    return fit(cfg, ts, rows_of(ts, nets["train"]), y["train"], rows_of(ts, nets["val"]), y["val"])
+
+
+def write_curves(curves: list[dict], path: Path) -> None:
+    """Per-epoch curves as CSV for `dvc plots`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["epoch,train_loss,val_kendall_tau_b"]
+    lines += [f"{c['epoch']},{c['train_loss']:.6f},{c['val_kendall_tau_b']:.6f}" for c in curves]
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("\n".join(lines) + "\n")
+    os.replace(tmp, path)
