@@ -21,7 +21,7 @@ def evaluate(
 ) -> dict:  # fmt: skip
     """Metrics over all nets ('test_all') and over the nets not used for training ('test_remainder')."""
     model, meta = load_checkpoint(checkpoint)
-    ts = load_tokens(tokens_dir)
+    ts = load_tokens(tokens_dir, tuple(meta["channels"]))
     roles = pq.read_table(split)
     nets = np.asarray(roles["net"].to_pylist())
     label_table = pq.read_table(labels)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pyarrow as pa
@@ -45,12 +44,12 @@ def _load_shapes(path: Path | None, count: int) -> list | None:
 def extract(
     h5: Path, meta: Path, split: str, out_dir: Path, repair: str, shard_size: int, shapes: Path | None = None
 ) -> dict:
-    """Write `out_dir/graphs-XXXXX.parquet` shards; returns a summary (counts, misaligned nets, shard names)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for old in out_dir.glob("graphs-*.parquet"):
-        old.unlink()
+    """Write `out_dir/graphs-XXXXX.parquet` shards; returns a summary (counts, misaligned nets, shard names).
+
+    The directory is replaced only when every net has been read and validated.
+    """
     summary = {"split": split, "nets": 0, "misaligned": 0, "repair": repair, "shards": []}
-    with DeepNetsFile(h5, meta, split) as source:
+    with schemas.atomic_dir(out_dir) as tmp_dir, DeepNetsFile(h5, meta, split) as source:
         node_shapes = _load_shapes(shapes, len(source))
         rows: list[dict] = []
         for index in tqdm(range(len(source)), desc=f"extract {split}", unit="net"):
@@ -59,11 +58,9 @@ def extract(
             summary["misaligned"] += rec.misaligned
             if len(rows) == shard_size or index == len(source) - 1:
                 name = f"graphs-{len(summary['shards']):05d}.parquet"
-                schemas.write_table(pa.Table.from_pylist(rows, schemas.GRAPHS), out_dir / name, schemas.GRAPHS)
+                schemas.write_table(pa.Table.from_pylist(rows, schemas.GRAPHS), tmp_dir / name, schemas.GRAPHS)
                 summary["shards"].append(name)
                 rows = []
         summary["nets"] = len(source)
-    tmp = out_dir / "summary.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=2) + "\n")
-    os.replace(tmp, out_dir / "summary.json")
+        (tmp_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary

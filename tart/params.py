@@ -60,7 +60,8 @@ class Train(Section):
     d_ff: int = 128
     dropout: float = 0.0
     positions: Literal["learned", "none"] = "learned"
-    use_shapes: bool = True
+    attention_bias: Literal["none", "edges"] = "none"
+    channels: list[Literal["tokens", "shape_tokens", "near_tokens", "far_tokens"]] = ["tokens"]
     epochs: int = 100
     batch_size: int = 32
     lr: float = 1e-3

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
@@ -45,6 +48,8 @@ TOKENS = pa.schema(
         ("tokens", pa.list_(pa.int16())),  # primitive token ids (vocab "tokens")
         ("shape_tokens", pa.list_(pa.int16())),  # parameter-shape token ids (vocab "shape_tokens")
         ("cells", pa.list_(pa.int16())),
+        ("near_tokens", pa.list_(pa.int16())),  # nearest-predecessor offset ids (vocab "offset_tokens")
+        ("far_tokens", pa.list_(pa.int16())),  # farthest-predecessor offset ids
     ]
 )
 
@@ -66,3 +71,18 @@ def write_table(table: pa.Table, path: Path, schema: pa.Schema) -> None:
     tmp = path.with_name(path.name + ".tmp")
     pq.write_table(table.select(schema.names).cast(schema), tmp)
     os.replace(tmp, path)
+
+
+@contextmanager
+def atomic_dir(out_dir: Path) -> Iterator[Path]:
+    """Yield a temporary sibling directory that replaces `out_dir` only if the block succeeds."""
+    tmp = out_dir.with_name(out_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    shutil.rmtree(out_dir, ignore_errors=True)
+    os.replace(tmp, out_dir)

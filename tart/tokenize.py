@@ -1,14 +1,15 @@
 """`tokenize` stage, TART scheme: one token per graph node, in file order (a topological order), no edge tokens.
 
-Each node gives integer ids only: its primitive (15-way, +1 so that 0 pads), its parameter-shape class, and its cell
-index. Anything learned (embeddings, positions) lives in the model.
+Each node gives integer ids only: its primitive (15-way, +1 so that 0 pads), its parameter-shape class, its cell
+index, and the file-order distance to its nearest and farthest predecessor (so a sum node tells which earlier
+nodes it adds: on NAS-Bench-201, primitives and shapes alone leave 15,625 cells as only 2,725 distinct sequences).
+Anything learned (embeddings, positions) lives in the model.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import pyarrow as pa
@@ -20,6 +21,7 @@ from tart.primitives import PRIMITIVES
 
 PAD = "<pad>"
 VOCAB_VERSION = 1
+MAX_OFFSET = 64  # predecessor distances beyond this share one token
 SHAPE_CLASSES: tuple[str, ...] = (
     "none", "vector", "matrix",
     "conv1x1", "conv3x3", "conv5x5", "conv7x7", "conv_other",
@@ -34,6 +36,7 @@ def vocabulary() -> dict:
         "scheme": "tart",
         "tokens": {name: i for i, name in enumerate((PAD, *PRIMITIVES))},
         "shape_tokens": {name: i for i, name in enumerate((PAD, *SHAPE_CLASSES))},
+        "offset_tokens": {name: i for i, name in enumerate((PAD, "no_input", *map(str, range(1, MAX_OFFSET + 1))))},
     }
 
 
@@ -56,9 +59,20 @@ def shape_class(shape: list[int]) -> str:
     return "other"
 
 
+def predecessor_offsets(num_nodes: int, src: list[int], dst: list[int]) -> tuple[list[int], list[int]]:
+    """Offset tokens of each node's nearest and farthest predecessor (1 = no input, 1 + d for distance d)."""
+    near, far = [1] * num_nodes, [1] * num_nodes
+    for a, b in zip(src, dst):
+        token = 1 + min(b - a, MAX_OFFSET)
+        near[b] = token if near[b] == 1 else min(near[b], token)
+        far[b] = max(far[b], token)
+    return near, far
+
+
 def tokenize_row(row: dict, vocab: dict) -> dict:
     """Tokens of one graph row (see `schemas.GRAPHS`)."""
     shape_ids = vocab["shape_tokens"]
+    near, far = predecessor_offsets(row["num_nodes"], row["edge_src"], row["edge_dst"])
     return {
         "net": row["net"],
         "split": row["split"],
@@ -66,6 +80,8 @@ def tokenize_row(row: dict, vocab: dict) -> dict:
         "tokens": [p + 1 for p in row["primitives"]],
         "shape_tokens": [shape_ids[shape_class(s)] for s in row["shapes"]],
         "cells": row["cells"],
+        "near_tokens": near,
+        "far_tokens": far,
     }
 
 
@@ -74,13 +90,11 @@ def tokenize(graphs_dir: Path, out_dir: Path) -> dict:
     shards = sorted(graphs_dir.glob("graphs-*.parquet"))
     if not shards:
         raise FileNotFoundError(f"{graphs_dir}: no graphs-*.parquet shards; run the extract stage first")
-    out_dir.mkdir(parents=True, exist_ok=True)
     vocab = vocabulary()
-    for shard in tqdm(shards, desc="tokenize", unit="shard"):
-        rows = pq.read_table(shard).to_pylist()
-        table = pa.Table.from_pylist([tokenize_row(r, vocab) for r in rows], schemas.TOKENS)
-        schemas.write_table(table, out_dir / shard.name.replace("graphs-", "tokens-"), schemas.TOKENS)
-    tmp = out_dir / "vocab.json.tmp"
-    tmp.write_text(json.dumps(vocab, indent=2) + "\n")
-    os.replace(tmp, out_dir / "vocab.json")
+    with schemas.atomic_dir(out_dir) as tmp_dir:
+        for shard in tqdm(shards, desc="tokenize", unit="shard"):
+            rows = pq.read_table(shard).to_pylist()
+            table = pa.Table.from_pylist([tokenize_row(r, vocab) for r in rows], schemas.TOKENS)
+            schemas.write_table(table, tmp_dir / shard.name.replace("graphs-", "tokens-"), schemas.TOKENS)
+        (tmp_dir / "vocab.json").write_text(json.dumps(vocab, indent=2) + "\n")
     return vocab

@@ -28,26 +28,33 @@ class TokenSet:
     """All token sequences of a token directory, padded: row k is net `nets[k]`."""
 
     nets: np.ndarray  # (N,)
-    tokens: torch.Tensor  # (N, L) int64, 0 = padding
-    shape_tokens: torch.Tensor  # (N, L) int64
+    ids: torch.Tensor  # (N, L, C) int64, 0 = padding, one channel per token column
     lengths: torch.Tensor  # (N,)
+    channels: tuple[str, ...]
     vocab: dict
 
+    def vocab_sizes(self) -> tuple[int, ...]:
+        vocab_key = {"tokens": "tokens", "shape_tokens": "shape_tokens"}
+        return tuple(len(self.vocab[vocab_key.get(c, "offset_tokens")]) for c in self.channels)
 
-def load_tokens(tokens_dir: Path) -> TokenSet:
+
+def load_tokens(tokens_dir: Path, channels: tuple[str, ...] = ("tokens",)) -> TokenSet:
+    """Token shards as one padded tensor of the requested channels (`tokens` must come first)."""
     shards = sorted(tokens_dir.glob("tokens-*.parquet"))
     vocab_path = tokens_dir / "vocab.json"
     if not shards or not vocab_path.exists():
         raise FileNotFoundError(f"{tokens_dir}: no tokens-*.parquet or vocab.json; run the tokenize stage first")
-    table = pa.concat_tables(pq.read_table(s) for s in shards)
+    if channels[0] != "tokens":
+        raise ValueError(f"the first channel must be 'tokens' (it marks padding); got {channels}")
+    table = pa.concat_tables(pq.read_table(s, columns=["net", "length", *channels]) for s in shards)
     lengths = np.asarray(table["length"].to_pylist())
-    n, width = len(lengths), int(lengths.max())
-    tokens, shapes = np.zeros((n, width), np.int64), np.zeros((n, width), np.int64)
-    for k, (t, s) in enumerate(zip(table["tokens"].to_pylist(), table["shape_tokens"].to_pylist())):
-        tokens[k, : len(t)], shapes[k, : len(s)] = t, s
+    ids = np.zeros((len(lengths), int(lengths.max()), len(channels)), np.int64)
+    for c, channel in enumerate(channels):
+        for k, seq in enumerate(table[channel].to_pylist()):
+            ids[k, : len(seq), c] = seq
     return TokenSet(
-        np.asarray(table["net"].to_pylist()), torch.from_numpy(tokens), torch.from_numpy(shapes),
-        torch.from_numpy(lengths), json.loads(vocab_path.read_text()),
+        np.asarray(table["net"].to_pylist()), torch.from_numpy(ids), torch.from_numpy(lengths), tuple(channels),
+        json.loads(vocab_path.read_text()),
     )  # fmt: skip
 
 
@@ -85,10 +92,23 @@ def pairwise_rank_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor
     return torch.nn.functional.softplus(-sign[mask] * dp[mask]).mean()
 
 
-def _batch(ts: TokenSet, rows: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+def _batch(ts: TokenSet, rows: np.ndarray, device: torch.device) -> torch.Tensor:
     idx = torch.from_numpy(rows)
     width = int(ts.lengths[idx].max())
-    return ts.tokens[idx, :width].to(device), ts.shape_tokens[idx, :width].to(device)
+    return ts.ids[idx, :width].to(device)  # (B, width, C)
+
+
+def _length_bucketed_batches(lengths: np.ndarray, batch_size: int, gen: torch.Generator) -> list[np.ndarray]:
+    """Shuffled batches of similar length (less padding): sort within windows of 8 batches, shuffle batch order."""
+    perm = torch.randperm(len(lengths), generator=gen).numpy()
+    window = batch_size * 8
+    batches = []
+    for i in range(0, len(perm), window):
+        chunk = perm[i : i + window]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches += [chunk[j : j + batch_size] for j in range(0, len(chunk), batch_size)]
+    order = torch.randperm(len(batches), generator=gen).tolist()
+    return [batches[k] for k in order]
 
 
 @torch.no_grad()
@@ -100,8 +120,16 @@ def predict(model: TartModel, ts: TokenSet, rows: np.ndarray, batch_size: int = 
     out = {}
     for i in range(0, len(order), batch_size):
         chunk = order[i : i + batch_size]
-        out.update(zip(chunk.tolist(), model(*_batch(ts, chunk, device))[:, 0].float().cpu().numpy()))
+        out.update(zip(chunk.tolist(), model(_batch(ts, chunk, device))[:, 0].float().cpu().numpy()))
     return np.array([out[int(r)] for r in rows])
+
+
+def _channel(ts: TokenSet, name: str, attention_bias: str) -> int:
+    if attention_bias == "none":
+        return -1
+    if name not in ts.channels:
+        raise ValueError(f"train.attention_bias={attention_bias!r} needs the {name!r} channel in train.channels")
+    return ts.channels.index(name)
 
 
 def fit(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, val_rows: np.ndarray,
@@ -111,9 +139,10 @@ def fit(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, v
     torch.set_num_threads(cfg.threads)
     device = pick_device(cfg.device)
     mcfg = TartConfig(
-        vocab_size=len(ts.vocab["tokens"]), shape_vocab_size=len(ts.vocab["shape_tokens"]),
-        max_len=int(ts.lengths.max()), d_model=cfg.d_model, n_layers=cfg.n_layers, n_heads=cfg.n_heads,
-        d_ff=cfg.d_ff, dropout=cfg.dropout, positions=cfg.positions, use_shapes=cfg.use_shapes,
+        vocab_sizes=ts.vocab_sizes(), max_len=int(ts.lengths.max()), d_model=cfg.d_model, n_layers=cfg.n_layers,
+        n_heads=cfg.n_heads, d_ff=cfg.d_ff, dropout=cfg.dropout, positions=cfg.positions,
+        attention_bias=cfg.attention_bias, near_channel=_channel(ts, "near_tokens", cfg.attention_bias),
+        far_channel=_channel(ts, "far_tokens", cfg.attention_bias),
     )  # fmt: skip
     model = TartModel(mcfg).to(device)
     mean, std = float(y_train.mean()), float(y_train.std() or 1.0)
@@ -129,11 +158,9 @@ def fit(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, v
     start = time.perf_counter()
     for epoch in tqdm(range(1, cfg.epochs + 1), desc="train", unit="epoch"):
         model.train()
-        perm = torch.randperm(len(train_rows), generator=gen).numpy()
         losses = []
-        for i in range(0, len(perm), cfg.batch_size):
-            pick = perm[i : i + cfg.batch_size]
-            pred = model(*_batch(ts, train_rows[pick], device))[:, 0]
+        for pick in _length_bucketed_batches(ts.lengths[train_rows].numpy(), cfg.batch_size, gen):
+            pred = model(_batch(ts, train_rows[pick], device))[:, 0]
             target = y[pick].to(device)
             loss = torch.nn.functional.mse_loss(pred, target) + cfg.rank_weight * pairwise_rank_loss(pred, target)
             opt.zero_grad(set_to_none=True)
@@ -150,6 +177,7 @@ def fit(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, v
         "device": str(device), "train_seconds": round(time.perf_counter() - start, 1),
         "best_epoch": max(curves, key=lambda c: c["val_kendall_tau_b"])["epoch"], "best_val_kendall_tau_b": best,
         "target_mean": mean, "target_std": std, "model": mcfg.to_dict(), "vocab_hash": vocab_hash(ts.vocab),
+        "channels": list(ts.channels),
     }  # fmt: skip
     return model, curves, facts
 
@@ -172,14 +200,14 @@ def load_checkpoint(path: Path, device: str = "cpu") -> tuple[TartModel, dict]:
     if not path.exists() or not meta_path.exists():
         raise FileNotFoundError(f"{path} or {meta_path} is missing; run the train stage first")
     meta = json.loads(meta_path.read_text())
-    model = TartModel(TartConfig(**meta["model"]))
+    model = TartModel(TartConfig(**{**meta["model"], "vocab_sizes": tuple(meta["model"]["vocab_sizes"])}))
     model.load_state_dict(torch.load(path, map_location=device, weights_only=True))
     return model.to(device), meta
 
 
 def train_from_files(cfg: Train, tokens_dir: Path, labels: Path, split: Path) -> tuple[TartModel, list[dict], dict]:
     """Train on the 'train' nets of `split` with label `cfg.target`, early-stopping on the 'val' nets."""
-    ts = load_tokens(tokens_dir)
+    ts = load_tokens(tokens_dir, tuple(cfg.channels))
     roles = pq.read_table(split).to_pydict()
     label_table = pq.read_table(labels)
     if cfg.target not in label_table.column_names:

@@ -1,0 +1,95 @@
+"""Benchmarks that print their figures and write JSON under `reports/benchmarks/` (never timed tests).
+
+python -m tart.benchmarks build         # time the NB201 -> DeepNets-1M build of all 15,625 nets
+python -m tart.benchmarks token-bound   # how much a token scheme can know: distinct sequences, oracle tau
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tart.metrics import kendall_tau_b
+
+CHANNEL_SETS = {
+    "primitive": ("tokens",),
+    "primitive+shape": ("tokens", "shape_tokens"),
+    "primitive+shape+offsets": ("tokens", "shape_tokens", "near_tokens", "far_tokens"),
+}
+
+
+def token_bound(tokens_dir: Path, labels: Path, train_label: str, test_label: str) -> dict:
+    """For each channel set: the number of distinct sequences over all nets, and the Kendall tau-b (vs the test
+    label) of an oracle that predicts, for every net, the mean training label of all nets with the same sequence.
+    No model reading only those channels can rank better than that oracle, up to label noise."""
+    table = pa.concat_tables(pq.read_table(s) for s in sorted(tokens_dir.glob("tokens-*.parquet")))
+    label_table = pq.read_table(labels)
+    by_net = dict(zip(label_table["net"].to_pylist(), zip(label_table[train_label].to_pylist(),
+                                                          label_table[test_label].to_pylist())))  # fmt: skip
+    nets = table["net"].to_pylist()
+    y_train = np.array([by_net[n][0] for n in nets])
+    y_test = np.array([by_net[n][1] for n in nets])
+    result = {}
+    for name, channels in CHANNEL_SETS.items():
+        columns = [table[c].to_pylist() for c in channels]
+        keys = [tuple(tuple(col[k]) for col in columns) for k in range(len(nets))]
+        groups: dict[tuple, list[int]] = defaultdict(list)
+        for k, key in enumerate(keys):
+            groups[key].append(k)
+        oracle = np.empty(len(nets))
+        for members in groups.values():
+            oracle[members] = y_train[members].mean()
+        result[name] = {"distinct_sequences": len(groups), "oracle_kendall_tau_b": kendall_tau_b(oracle, y_test)}
+    result["label_itself"] = {"oracle_kendall_tau_b": kendall_tau_b(y_train, y_test)}
+    return result
+
+
+def build_timing(raw_dir: Path, workers: int) -> dict:
+    from tart.build import build_nb201
+
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        build_nb201(raw_dir, Path(tmp), None, workers, 250)
+        seconds = time.perf_counter() - start
+    return {
+        "nets": 15625,
+        "workers": workers,
+        "seconds": round(seconds, 1),
+        "nets_per_second": round(15625 / seconds, 1),
+    }
+
+
+def _write(name: str, result: dict) -> None:
+    out = Path("reports/benchmarks") / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    result = {**result, "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}}
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    print(f"wrote {out}")
+
+
+def main(argv: list[str]) -> None:
+    from tart.params import load_params
+
+    p = load_params()
+    if argv == ["build"]:
+        _write("build_nb201", build_timing(p.paths.raw, p.build.workers))
+    elif argv == ["token-bound"]:
+        labels = p.paths.build / "labels.parquet"
+        _write("token_bound", token_bound(p.paths.tokens, labels, p.train.target, p.evaluate.test_label))
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
