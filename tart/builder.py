@@ -84,14 +84,13 @@ def _shape(t: torch.Tensor | None) -> tuple[int, ...]:
     return tuple(t.shape) if t is not None else ()
 
 
-def trace(module: nn.Module, extra_leaves: tuple[type[nn.Module], ...] = ()) -> fx.GraphModule:
-    """Symbolically trace `module`, stopping at layers the builder knows."""
+def trace(module: nn.Module, extra_leaves: tuple[type[nn.Module], ...] = ()) -> fx.Graph:
+    """Symbolically trace `module`, stopping at layers the builder knows (no GraphModule: no code generation)."""
     tracer = _LeafTracer(extra_leaves)
     try:
-        graph = tracer.trace(module)
+        return tracer.trace(module)
     except Exception as exc:  # fx raises many types; one clear message is what the user needs
         raise GraphBuildError(f"torch.fx could not trace {type(module).__name__}: {exc}") from exc
-    return fx.GraphModule(tracer.root, graph)
 
 
 def check_input_shape(module: nn.Module, input_shape: Sequence[int]) -> None:
@@ -131,13 +130,15 @@ def module_to_graph(
             raise GraphBuildError(f"custom primitive {name!r} is not one of the 15 DeepNets-1M primitives")
     if input_shape is not None:
         check_input_shape(module, input_shape)
-    gm = trace(module, tuple(custom))
-    return _Converter(gm, re.compile(cell_pattern), custom).run()
+    graph = trace(module, tuple(custom))
+    return _Converter(module, graph, re.compile(cell_pattern), custom).run()
 
 
 class _Converter:
-    def __init__(self, gm: fx.GraphModule, cell_re: re.Pattern[str], custom: dict[type[nn.Module], str]) -> None:
-        self.gm = gm
+    def __init__(
+        self, root: nn.Module, fx_graph: fx.Graph, cell_re: re.Pattern[str], custom: dict[type[nn.Module], str]
+    ) -> None:
+        self.root, self.fx_graph = root, fx_graph
         self.cell_re = cell_re
         self.custom = custom
         self.graph = ArchGraph()
@@ -145,7 +146,7 @@ class _Converter:
         self.cell = 0
 
     def run(self) -> ArchGraph:
-        for node in self.gm.graph.nodes:
+        for node in self.fx_graph.nodes:
             if node.op == "output":
                 self.graph.outputs = self._union(node)
                 continue
@@ -184,10 +185,10 @@ class _Converter:
         if node.op == "placeholder":
             return self._new("input", "input", (), frozenset())
         if node.op == "get_attr":
-            attr = self.gm.get_parameter(node.target) if isinstance(node.target, str) else None
+            attr = self.root.get_parameter(node.target) if isinstance(node.target, str) else None
             return self._new("pos_enc", node.target, _shape(attr), frozenset())
         if node.op == "call_module":
-            return self._convert_module(node, self.gm.get_submodule(node.target))
+            return self._convert_module(node, self.root.get_submodule(node.target))
         return self._convert_function(node)
 
     def _convert_module(self, node: fx.Node, m: nn.Module) -> frozenset[int]:

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 
 from tart import schemas
 from tart.metrics import summarize
-from tart.train import load_checkpoint, load_tokens, predict, rows_of
+from tart.train import load_checkpoint, load_tokens, predict, rows_of, to_label_scale
 
 
 def evaluate(
@@ -29,8 +29,8 @@ def evaluate(
         raise KeyError(f"{labels}: no column {test_label!r}; columns are {label_table.column_names}")
     target_of = dict(zip(label_table["net"].to_pylist(), label_table[test_label].to_pylist()))
     target = np.array([target_of[int(n)] for n in nets], dtype=float)
-    # The model predicts standardised training labels; undo that so MAE is in accuracy points.
-    pred = predict(model, ts, rows_of(ts, nets)) * meta["target_std"] + meta["target_mean"]
+    # The model predicts on its own scale; map back so MAE is in accuracy points.
+    pred = to_label_scale(predict(model, ts, rows_of(ts, nets)), meta["target_scale"])
     role = np.asarray(roles["role"].to_pylist())
     table = pa.table({"net": nets, "role": role, "prediction": pred, "target": target})
     schemas.write_table(table, predictions_path, schemas.PREDICTIONS)

@@ -54,6 +54,7 @@ class Split(Section):
 class Train(Section):
     seed: int = 0
     target: str = "cifar10_valid_val_acc"
+    target_transform: Literal["rank", "zscore"] = "rank"
     d_model: int = 64
     n_layers: int = 3
     n_heads: int = 4

@@ -5,12 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-START, END = "<!-- results:start -->", "<!-- results:end -->"
-
 
 def results_markdown(metrics: dict, train_meta: dict) -> str:
     rows = []
-    for key, title in (("test_all", "all 15,625 nets"), ("test_remainder", "nets not trained on")):
+    for key, title in (("test_all", "all nets"), ("test_remainder", "nets not trained on")):
         m = metrics[key]
         rows.append(
             f"| TART ({metrics['n_train']} training nets) | {title} ({m['n']}) "
@@ -37,11 +35,17 @@ def write_results(markdown: str, results_path: Path, readme: Path | None) -> Non
     tmp = results_path.with_name(results_path.name + ".tmp")
     tmp.write_text(markdown + "\n")
     os.replace(tmp, results_path)
-    if readme is None or not readme.exists():
-        return
-    text = readme.read_text()
-    if START not in text or END not in text:
-        return
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    readme.write_text(f"{head}{START}\n{markdown}\n{END}{tail}")
+    if readme is not None:
+        replace_section(readme, "results", markdown)
+
+
+def replace_section(readme: Path, name: str, markdown: str) -> bool:
+    """Replace the text between `<!-- name:start -->` and `<!-- name:end -->`; False if the markers are absent."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    text = readme.read_text() if readme.exists() else ""
+    if start not in text or end not in text:
+        return False
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    readme.write_text(f"{head}{start}\n{markdown}\n{end}{tail}")
+    return True

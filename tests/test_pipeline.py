@@ -63,3 +63,10 @@ def test_dvc_repro_tiny_profile(tmp_path, mirror):
     assert checkpoint_meta["vocab_hash"] and checkpoint_meta["params"]["epochs"] == 2
     # Nothing changed, so a second repro runs nothing.
     assert "didn't change" in run([*dvc, "repro"], work, env) or "up to date" in run([*dvc, "status"], work, env)
+
+    from tart.benchmarks import token_bound
+
+    bound = token_bound(work / "data" / "tokens", work / "data" / "build" / "labels.parquet",
+                        "cifar10_valid_val_acc", "cifar10_test_acc")  # fmt: skip
+    counts = [bound[k]["distinct_sequences"] for k in ("primitive", "primitive+shape", "primitive+shape+offsets")]
+    assert counts == sorted(counts) and counts[-1] <= 300

@@ -58,3 +58,31 @@ def test_rank_loss_prefers_correct_order():
 def test_missing_checkpoint_names_the_fix(tmp_path):
     with pytest.raises(FileNotFoundError, match="run the train stage first"):
         load_checkpoint(tmp_path / "none.pt")
+
+
+def test_target_scales_round_trip_monotonically():
+    from tart.train import fit_target_scale, to_label_scale, to_model_scale
+
+    y = np.array([10.0, 80.0, 85.0, 90.0, 91.0, 93.0])
+    for transform in ("rank", "zscore"):
+        scale = fit_target_scale(y, transform)
+        z = to_model_scale(y, scale)
+        assert np.all(np.diff(z) > 0)
+        back = to_label_scale(z, scale)
+        assert np.all(np.diff(back) > 0) and back.min() >= 10.0 and back.max() <= 93.0
+    assert np.allclose(
+        to_label_scale(to_model_scale(y, fit_target_scale(y, "zscore")), fit_target_scale(y, "zscore")), y
+    )
+
+
+@pytest.mark.gpu
+def test_training_on_cuda_matches_itself(tmp_path):
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    ts, y = synthetic_tokens(tmp_path)
+    cfg = Train(epochs=3, batch_size=8, d_model=16, d_ff=32, n_layers=1, n_heads=2, device="cuda",
+                channels=list(CHANNELS), attention_bias="edges")  # fmt: skip
+    rows = np.arange(60)
+    model, curves, facts = fit(cfg, ts, rows[:40], y[:40], rows[40:], y[40:])
+    _, curves_again, _ = fit(cfg, ts, rows[:40], y[:40], rows[40:], y[40:])
+    assert facts["device"] == "cuda" and curves == curves_again

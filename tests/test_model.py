@@ -1,0 +1,48 @@
+import torch
+
+from tart.model import TartConfig, TartModel
+
+
+def config(**kw):
+    base = dict(vocab_sizes=(16, 14, 66, 66), max_len=12, d_model=16, n_layers=2, n_heads=2, d_ff=32)
+    return TartConfig(**{**base, **kw})
+
+
+def graph_ids():
+    # input -> conv -> bn, and a sum of bn (distance 1) and input (distance 3): near/far offset tokens 1 + d
+    tokens = [10, 5, 12, 8]
+    shapes = [1, 5, 2, 1]
+    near = [1, 2, 2, 2]
+    far = [1, 2, 2, 4]
+    return torch.tensor([list(zip(tokens, shapes, near, far))])  # (1, 4, 4)
+
+
+def test_edge_relations_are_exact():
+    model = TartModel(config(attention_bias="edges", near_channel=2, far_channel=3))
+    with torch.no_grad():
+        model.relation_bias.weight.copy_(torch.arange(4.0)[:, None].expand(4, 2))  # bias = relation id
+    bias = model._attention_bias(graph_ids(), torch.zeros(1, 4, dtype=torch.bool))[0, 0]
+    assert bias.tolist() == [
+        [3, 2, 0, 2],  # input: itself, successors conv and sum
+        [1, 3, 2, 0],
+        [0, 1, 3, 2],
+        [1, 0, 1, 3],  # sum: predecessors bn and input
+    ]
+
+
+def test_padding_does_not_change_the_prediction():
+    torch.manual_seed(0)
+    for kw in ({}, {"attention_bias": "edges", "near_channel": 2, "far_channel": 3}):
+        model = TartModel(config(**kw)).eval()
+        ids = graph_ids()
+        padded = torch.cat([ids, torch.zeros(1, 5, 4, dtype=torch.long)], dim=1)
+        with torch.no_grad():
+            assert torch.allclose(model(ids), model(padded), atol=1e-6)
+
+
+def test_order_blind_without_positions():
+    torch.manual_seed(0)
+    model = TartModel(config(positions="none", vocab_sizes=(16,))).eval()
+    ids = torch.tensor([[[10], [5], [12], [8]]])
+    with torch.no_grad():
+        assert torch.allclose(model(ids), model(ids.flip(1)), atol=1e-6)
