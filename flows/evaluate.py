@@ -2,7 +2,6 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import params, recorded
-from tart.build import BuildOutputs
 from tart.evaluate import evaluate
 
 
@@ -10,7 +9,7 @@ from tart.evaluate import evaluate
 def evaluate_task(p):
     e = p.evaluate
     return evaluate(
-        p.paths.tokens, BuildOutputs.under(p.paths.build).labels, p.paths.split, p.paths.model, p.paths.predictions,
+        p.paths.tokens, p.paths.labels, p.paths.split, p.paths.model, p.paths.predictions,
         p.paths.reports / "metrics.json", e.test_label, e.bootstrap, e.seed, e.round_digits,
     )  # fmt: skip
 

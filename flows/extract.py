@@ -2,22 +2,21 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import params, recorded
-from tart.build import SPLIT, BuildOutputs
 from tart.extract import extract
 
 
 @task(cache_policy=NO_CACHE)
-def extract_task(built: BuildOutputs, out, repair, shard_size):
-    return extract(built.h5, built.meta, SPLIT, out, repair, shard_size, built.shapes)
+def extract_task(h5, meta, split, out, repair, shard_size, shapes):
+    return extract(h5, meta, split, out, repair, shard_size, shapes)
 
 
 @flow(name="extract")
 def extract_flow() -> None:
     p = params()
     with recorded("extract", p):
-        summary = extract_task(
-            BuildOutputs.under(p.paths.build), p.paths.graphs, p.extract.repair, p.extract.shard_size
-        )
+        paths = p.paths
+        summary = extract_task(paths.nb201_h5, paths.nb201_meta, p.build.split, paths.graphs, p.extract.repair,
+                               p.extract.shard_size, paths.node_shapes)  # fmt: skip
     get_run_logger().info(
         "%d nets, %d with misaligned rows (repair=%s)", summary["nets"], summary["misaligned"], summary["repair"]
     )

@@ -3,7 +3,6 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import params, recorded
-from tart.build import BuildOutputs
 from tart.split import write_split
 
 
@@ -16,7 +15,7 @@ def split_task(labels, train_size, val_size, out):
 def split_flow() -> None:
     p = params()
     with recorded("split", p):
-        split_task(BuildOutputs.under(p.paths.build).labels, p.split.train_size, p.split.val_size, p.paths.split)
+        split_task(p.paths.labels, p.split.train_size, p.split.val_size, p.paths.split)
 
 
 if __name__ == "__main__":

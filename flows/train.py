@@ -2,7 +2,6 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import params, recorded
-from tart.build import BuildOutputs
 from tart.train import save_checkpoint, train_from_files, write_curves
 
 
@@ -15,9 +14,7 @@ def train_task(cfg, tokens, labels, split):
 def train_flow() -> None:
     p = params()
     with recorded("train", p) as facts:
-        model, curves, run = train_task(
-            p.train, p.paths.tokens, BuildOutputs.under(p.paths.build).labels, p.paths.split
-        )
+        model, curves, run = train_task(p.train, p.paths.tokens, p.paths.labels, p.paths.split)
         save_checkpoint(model, run, p.train.model_dump(), p.paths.model)
         write_curves(curves, p.paths.reports / "plots" / "train_curve.csv")
         facts.update(device=run["device"], train_seconds=run["train_seconds"])

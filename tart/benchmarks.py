@@ -66,11 +66,12 @@ def token_bound_markdown(result: dict) -> str:
 
 
 def build_timing(raw_dir: Path, workers: int) -> dict:
-    from tart.build import build_nb201
+    from tart.build import BuildOutputs, build_nb201
 
     with tempfile.TemporaryDirectory() as tmp:
+        out = BuildOutputs(*(Path(tmp) / name for name in ("n.hdf5", "n.json", "labels.parquet", "shapes.parquet")))
         start = time.perf_counter()
-        build_nb201(raw_dir, Path(tmp), None, workers, 250)
+        build_nb201(raw_dir, out, "nb201", None, workers, 250)
         seconds = time.perf_counter() - start
     return {
         "nets": 15625,
@@ -96,8 +97,7 @@ def main(argv: list[str]) -> None:
     if argv == ["build"]:
         _write("build_nb201", build_timing(p.paths.raw, p.build.workers))
     elif argv == ["token-bound"]:
-        labels = p.paths.build / "labels.parquet"
-        result = token_bound(p.paths.tokens, labels, p.train.target, p.evaluate.test_label)
+        result = token_bound(p.paths.tokens, p.paths.labels, p.train.target, p.evaluate.test_label)
         _write("token_bound", result)
         replace_section(Path("README.md"), "token-bound", token_bound_markdown(result))
     else:

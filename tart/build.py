@@ -17,12 +17,6 @@ from tart.graph import ArchGraph
 from tart.labels import load_nb201_labels
 from tart.spaces.nb201 import GraphComposer
 
-SPLIT = "nb201"
-H5_NAME = "nb201.hdf5"
-META_NAME = "nb201_meta.json"
-LABELS_NAME = "labels.parquet"
-SHAPES_NAME = "node_shapes.parquet"
-
 
 @dataclass(frozen=True)
 class BuildOutputs:
@@ -30,10 +24,6 @@ class BuildOutputs:
     meta: Path
     labels: Path
     shapes: Path
-
-    @classmethod
-    def under(cls, directory: Path) -> BuildOutputs:
-        return cls(directory / H5_NAME, directory / META_NAME, directory / LABELS_NAME, directory / SHAPES_NAME)
 
 
 _composer: GraphComposer | None = None
@@ -70,13 +60,15 @@ def _graphs(archs: list[str], workers: int, chunk: int) -> Iterator[tuple[ArchGr
     bar.close()
 
 
-def build_nb201(raw_dir: Path, out_dir: Path, limit: int | None, workers: int, chunk: int) -> BuildOutputs:
-    """Convert the first `limit` (default all) NB201 networks; returns the written paths."""
-    out = BuildOutputs.under(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+def build_nb201(
+    raw_dir: Path, out: BuildOutputs, split: str, limit: int | None, workers: int, chunk: int
+) -> BuildOutputs:
+    """Convert the first `limit` (default all) NB201 networks into split `split`; returns the written paths."""
+    for path in (out.h5, out.meta, out.labels, out.shapes):
+        path.parent.mkdir(parents=True, exist_ok=True)
     labels = load_nb201_labels(raw_dir, limit)
     archs = labels["arch"].to_pylist()
-    writer = deepnets1m.Writer(out.h5, out.meta, SPLIT)
+    writer = deepnets1m.Writer(out.h5, out.meta, split)
     params, shapes = [], []
     try:
         for index, (graph, n_params, adj) in enumerate(_graphs(archs, workers, chunk)):

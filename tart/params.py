@@ -17,6 +17,10 @@ class Paths(Section):
     manifest: Path
     raw: Path
     build: Path
+    nb201_h5: Path
+    nb201_meta: Path
+    labels: Path
+    node_shapes: Path
     graphs: Path
     tokens: Path
     split: Path
@@ -32,6 +36,7 @@ class Fetch(Section):
 
 
 class Build(Section):
+    split: str = "nb201"
     limit: int | None = Field(None, ge=1, description="build only the first N NB201 indices (tiny profiles)")
     workers: int = Field(2, ge=1)
     chunk: int = Field(250, ge=1)
