@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -217,18 +217,17 @@ class _Converter:
 
     def _convert_function(self, node: fx.Node) -> frozenset[int]:
         target = node.target
-        key: Callable | str = target
         if target in SUM_FUNCTIONS or target == "add":
             return self._merge(node, "sum")
         if target in CONCAT_FUNCTIONS:
             return self._merge(node, "concat")
-        if key in ZERO_FUNCTIONS:
+        if target in ZERO_FUNCTIONS:
             return frozenset()
-        if key in GLOBAL_POOL_FUNCTIONS:
+        if target in GLOBAL_POOL_FUNCTIONS:
             return self._new("glob_avg", "glob_avg", (), self._union(node))
-        if key in POOL_FUNCTIONS:
-            return self._new(POOL_FUNCTIONS[key], POOL_FUNCTIONS[key], (), self._union(node))
-        if key in PASS_THROUGH_FUNCTIONS:
+        if target in POOL_FUNCTIONS:
+            return self._new(POOL_FUNCTIONS[target], POOL_FUNCTIONS[target], (), self._union(node))
+        if target in PASS_THROUGH_FUNCTIONS:
             return self._union(node)
         label = getattr(target, "__name__", str(target))
         raise GraphBuildError(f"operation {label!r} (fx node {node.name!r}) has no DeepNets-1M primitive")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from importlib import metadata
 from pathlib import Path
 from typing import Annotated
 
@@ -71,16 +70,12 @@ def info(params: Annotated[Path, PARAMS] = Path("params.yaml")) -> None:
     p = _params(params)
     meta_path = p.paths.model.with_suffix(p.paths.model.suffix + ".json")
     checkpoint = json.loads(meta_path.read_text()) if meta_path.exists() else None
-    versions = {}
-    for name in ("tart", "torch", "prefect", "dvc", "pyarrow", "polars", "h5py"):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
+    from tart.provenance import PACKAGES, package_version
+
     report = {
         "raw_files": {f: (p.paths.raw / f).exists() for f in p.fetch.files},
         "checkpoint": str(p.paths.model) if checkpoint else None,
         "checkpoint_best_val_kendall_tau_b": checkpoint["best_val_kendall_tau_b"] if checkpoint else None,
-        "versions": versions,
+        "versions": {name: package_version(name) for name in PACKAGES},
     }
     typer.echo(json.dumps(report, indent=2))

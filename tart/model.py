@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-OFFSET_CLIP = 64  # tart.tokenize.MAX_OFFSET: distances >= this share one token
+from tart.tokenize import MAX_OFFSET
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class TartModel(nn.Module):
         rel[:, pos, pos] = 3
         for channel in (self.cfg.near_channel, self.cfg.far_channel):
             offset = ids[..., channel] - 1  # token 1 + d for distance d; 0 pad, 1 no input
-            valid = (offset >= 1) & (offset < OFFSET_CLIP)  # the clipped top token has no exact position
+            valid = (offset >= 1) & (offset < MAX_OFFSET)  # the clipped top token has no exact position
             bi, qi = valid.nonzero(as_tuple=True)
             ki = qi - offset[bi, qi]
             rel[bi, qi, ki] = 1

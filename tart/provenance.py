@@ -13,7 +13,7 @@ import torch
 PACKAGES = ("tart", "torch", "prefect", "dvc", "pyarrow", "polars", "h5py", "networkx", "numpy", "scipy")
 
 
-def _version(package: str) -> str | None:
+def package_version(package: str) -> str | None:
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
@@ -39,7 +39,7 @@ def record(stage: str, seconds: float, directory: Path, **facts: object) -> Path
         "machine": platform.machine(),
         "cpu_threads": torch.get_num_threads(),
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-        "versions": {p: _version(p) for p in PACKAGES},
+        "versions": {p: package_version(p) for p in PACKAGES},
         **facts,
     }
     path = directory / f"{stage}.json"

@@ -22,6 +22,9 @@ from tart.primitives import PRIMITIVES
 PAD = "<pad>"
 VOCAB_VERSION = 1
 MAX_OFFSET = 64  # predecessor distances beyond this share one token
+# Token column of the shards -> its section of the vocabulary.
+CHANNEL_VOCAB = {"tokens": "tokens", "shape_tokens": "shape_tokens", "near_tokens": "offset_tokens",
+                 "far_tokens": "offset_tokens"}  # fmt: skip
 SHAPE_CLASSES: tuple[str, ...] = (
     "none", "vector", "matrix",
     "conv1x1", "conv3x3", "conv5x5", "conv7x7", "conv_other",

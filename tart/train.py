@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from tart.model import TartConfig, TartModel
 from tart.params import Train
-from tart.tokenize import vocab_hash
+from tart.tokenize import CHANNEL_VOCAB, vocab_hash
 
 
 @dataclass
@@ -34,8 +34,7 @@ class TokenSet:
     vocab: dict
 
     def vocab_sizes(self) -> tuple[int, ...]:
-        vocab_key = {"tokens": "tokens", "shape_tokens": "shape_tokens"}
-        return tuple(len(self.vocab[vocab_key.get(c, "offset_tokens")]) for c in self.channels)
+        return tuple(len(self.vocab[CHANNEL_VOCAB[c]]) for c in self.channels)
 
 
 def load_tokens(tokens_dir: Path, channels: tuple[str, ...] = ("tokens",)) -> TokenSet:
