@@ -79,3 +79,67 @@ def info(params: Annotated[Path, PARAMS] = Path("params.yaml")) -> None:
         "versions": {name: package_version(name) for name in PACKAGES},
     }
     typer.echo(json.dumps(report, indent=2))
+
+
+report_app = typer.Typer(help="Compare results across commits.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("diff")
+def report_diff(
+    rev_a: Annotated[str, typer.Argument(help="baseline git revision")] = "HEAD",
+    rev_b: Annotated[str, typer.Argument(help="revision to compare; 'workspace' = the working tree")] = "workspace",
+    output: Annotated[str, typer.Option("--format", help="table | markdown | json")] = "table",
+    fail_on_worse: Annotated[bool, typer.Option(help="exit 2 when the primary metric got worse beyond noise")] = False,
+    params: Annotated[Path, PARAMS] = Path("params.yaml"),
+) -> None:
+    """Metric changes between two revisions, judged against the bootstrap intervals."""
+    from tart.compare import VERDICT_TEXT, compare, markdown, overall, rows
+    from tart.revisions import RevisionError, read_metrics
+
+    if output not in ("table", "markdown", "json"):
+        raise typer.BadParameter(f"--format {output!r}: expected table, markdown or json")
+    p = _params(params)
+    metrics = p.paths.reports / "metrics.json"
+    try:
+        changes = compare(read_metrics(metrics, rev_a), read_metrics(metrics, rev_b))
+    except RevisionError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from exc
+    primary = p.retrain.primary_metric
+    verdict = overall(changes, primary)
+    if output == "markdown":
+        typer.echo(markdown(changes, rev_a, rev_b, primary))
+    elif output == "json":
+        payload = [{**vars(c), "delta": c.delta} for c in changes]
+        typer.echo(json.dumps({"verdict": verdict, "primary_metric": primary, "changes": payload}, indent=2))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"{metrics}: {rev_a} -> {rev_b}")
+        for column in ("metric", rev_a, rev_b, "delta", "verdict"):
+            table.add_column(column, justify="left" if column in ("metric", "verdict") else "right")
+        for row in rows(changes):
+            table.add_row(*row)
+        console = Console()
+        console.print(table)
+        console.print(f"verdict ({primary}): [bold]{VERDICT_TEXT[verdict]}[/bold]")
+    if fail_on_worse and verdict == "worse":
+        raise typer.Exit(2)
+
+
+@report_app.command("plots")
+def report_plots(
+    revs: Annotated[list[str] | None, typer.Argument(help="revisions (default: HEAD vs the working tree)")] = None,
+    out: Annotated[Path, typer.Option(help="directory for index.html and its images")] = Path("reports/plots_diff"),
+) -> None:
+    """`dvc plots diff` as a self-contained page (SVG and images, no scripts): it renders offline."""
+    from tart.revisions import RevisionError, plots_diff
+
+    try:
+        page = plots_diff(list(revs or []), out)
+    except RevisionError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"wrote {page}")

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Section(BaseModel):
@@ -88,6 +88,28 @@ class Figures(Section):
     example_net: int = 1
 
 
+class Retrain(Section):
+    """The scheduled retraining deployment (flows/retrain.py); not a DVC stage."""
+
+    deployment: str = "tart-retrain"
+    cron: str | None = Field("0 4 * * 1", description="cron schedule (server time zone below)")
+    interval_s: int | None = Field(None, ge=5, description="fixed interval instead of cron (tests, demos)")
+    timezone: str = "UTC"
+    command: list[str] = Field(["dvc", "repro"], min_length=1, description="what one retraining run executes")
+    retries: int = Field(1, ge=0)
+    retry_delay_s: int = Field(600, ge=0)
+    lock: Path = Path(".tart/retrain.lock")
+    primary_metric: str = "test_all.kendall_tau_b"
+
+    @model_validator(mode="after")
+    def one_schedule(self) -> Retrain:
+        if (self.cron is None) == (self.interval_s is None):
+            raise ValueError("retrain: set exactly one of cron and interval_s")
+        if self.cron is not None and len(self.cron.split()) != 5:
+            raise ValueError(f"retrain.cron {self.cron!r}: expected 5 fields (minute hour day month weekday)")
+        return self
+
+
 class Params(Section):
     paths: Paths
     fetch: Fetch
@@ -98,6 +120,7 @@ class Params(Section):
     train: Train
     evaluate: Evaluate
     figures: Figures
+    retrain: Retrain = Retrain()
 
 
 def load_params(path: Path = Path("params.yaml")) -> Params:

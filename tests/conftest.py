@@ -28,3 +28,11 @@ def reference(mirror: Path) -> Path:
     if not (path / "deepnets1m_eval.hdf5").is_file():
         pytest.skip(f"DeepNets-1M format reference files not found under {path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_workspace(mirror: Path, tmp_path_factory) -> Path:
+    """Built once per session (one tiny `dvc repro`, ~2 min); copy it before changing anything."""
+    from workspace import make_tiny_workspace
+
+    return make_tiny_workspace(tmp_path_factory.mktemp("tiny") / "work", mirror)

@@ -1,4 +1,7 @@
 import json
+import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -62,3 +65,49 @@ def test_help_everywhere():
     for command in ([], ["predict"], ["fetch"], ["info"]):
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0 and "Usage" in result.output
+
+
+def _commit_metrics(repo, tau: float, ci: tuple[float, float]) -> None:
+    from workspace import GIT
+
+    (repo / "reports").mkdir(exist_ok=True)
+    metrics = {"test_all": {"n": 10, "kendall_tau_b": tau, "kendall_tau_b_ci95": list(ci)}}
+    (repo / "reports" / "metrics.json").write_text(json.dumps(metrics))
+    subprocess.run([*GIT, "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*GIT, "commit", "-q", "-m", f"tau {tau}"], cwd=repo, check=True)
+
+
+@pytest.fixture
+def history(tmp_path, monkeypatch):
+    """A git + DVC repository whose two commits hold a good and a clearly worse result."""
+    from workspace import GIT, ROOT
+
+    subprocess.run([*GIT, "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=tmp_path, check=True)
+    shutil.copy(ROOT / "params.yaml", tmp_path)
+    subprocess.run([*GIT, "add", "-A"], cwd=tmp_path, check=True)
+    subprocess.run([*GIT, "commit", "-q", "-m", "params only"], cwd=tmp_path, check=True)
+    _commit_metrics(tmp_path, 0.76, (0.75, 0.77))
+    _commit_metrics(tmp_path, 0.70, (0.69, 0.71))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_report_diff_between_commits(history):
+    result = runner.invoke(app, ["report", "diff", "HEAD~1", "HEAD", "--format", "markdown"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("**Verdict: worse beyond noise**")
+    assert "| test_all.kendall_tau_b | 0.7600 [0.7500, 0.7700] | 0.7000 [0.6900, 0.7100] | -0.0600 |" in result.output
+    assert runner.invoke(app, ["report", "diff", "HEAD~1", "HEAD", "--fail-on-worse"]).exit_code == 2
+    table = runner.invoke(app, ["report", "diff", "HEAD", "workspace"])
+    assert table.exit_code == 0 and "identical" in table.output
+
+
+def test_report_diff_bad_input(history):
+    unknown = runner.invoke(app, ["report", "diff", "no-such-rev", "HEAD"])
+    assert unknown.exit_code == 1 and "no-such-rev: not a revision" in unknown.output
+    missing = runner.invoke(app, ["report", "diff", "HEAD~2", "HEAD"])
+    assert missing.exit_code == 1 and "HEAD~2: no reports/metrics.json at that revision" in missing.output
+    (history / "reports" / "metrics.json").unlink()
+    assert "run `dvc repro` first" in runner.invoke(app, ["report", "diff"]).output
+    assert runner.invoke(app, ["report", "diff", "--format", "xml"]).exit_code == 2
