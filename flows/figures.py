@@ -5,8 +5,8 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import params, recorded
-from tart.figures import render_all
-from tart.report import results_markdown, write_results
+from tart.figures import comparison_bars, render_all
+from tart.report import comparison_entries, comparison_markdown, results_markdown, write_results
 
 
 @task(cache_policy=NO_CACHE)
@@ -22,12 +22,23 @@ def results_task(p):
     write_results(results_markdown(metrics, meta), p.paths.reports / "results.md", Path("README.md"))
 
 
+@task(cache_policy=NO_CACHE)
+def comparison_task(p):
+    metrics = json.loads((p.paths.reports / "metrics.json").read_text())
+    baselines = json.loads((p.paths.reports / "baselines.json").read_text())
+    entries = comparison_entries(baselines, metrics)
+    comparison_bars(entries, p.paths.figures / "comparison.png")
+    markdown = comparison_markdown(entries, baselines["n_nets"])
+    write_results(markdown, p.paths.reports / "comparison.md", Path("README.md"), section="comparison")
+
+
 @flow(name="figures")
 def figures_flow() -> None:
     p = params()
     with recorded("figures", p):
         figures_task(p)
         results_task(p)
+        comparison_task(p)
 
 
 if __name__ == "__main__":

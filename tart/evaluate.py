@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -43,8 +41,5 @@ def evaluate(
         "test_all": summarize(pred, target, n_boot, seed, digits),
         "test_remainder": summarize(pred[rest], target[rest], n_boot, seed, digits),
     }
-    metrics_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = metrics_path.with_name(metrics_path.name + ".tmp")
-    tmp.write_text(json.dumps(metrics, indent=2) + "\n")
-    os.replace(tmp, metrics_path)
+    schemas.write_json(metrics, metrics_path)
     return metrics

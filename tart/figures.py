@@ -111,3 +111,27 @@ def render_all(predictions: Path, curves_csv: Path, graphs_dir: Path, example_ne
         graphs["primitives"][k], edges, order, paths[2], f"NAS-Bench-201 net {example_net} as a DeepNets-1M graph"
     )
     return paths
+
+
+def comparison_bars(entries: list[dict], path: Path) -> None:
+    """Kendall tau-b per predictor, one bar per training-set size, error bars = std over seeds."""
+    sizes = sorted({n for e in entries if not e["published"] for n in e["scores"]})
+    width = 0.8 / len(sizes)
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    y = np.arange(len(entries))
+    for k, n in enumerate(sizes):
+        taus = [e["scores"].get(n, {}).get("kendall_tau_b", np.nan) for e in entries]
+        errs = [e["scores"].get(n, {}).get("kendall_tau_b_std") or 0.0 for e in entries]
+        bars = ax.barh(y + k * width, taus, width, xerr=errs, label=f"{n} training nets", capsize=2)
+        for bar, entry in zip(bars, entries):
+            if entry["published"]:
+                bar.set_hatch("//")
+                bar.set_alpha(0.5)
+    ax.set_yticks(y + width * (len(sizes) - 1) / 2, [e["name"] for e in entries])
+    ax.invert_yaxis()
+    ax.set_xlabel("Kendall tau-b vs CIFAR-10 test accuracy (all NB201 nets)")
+    ax.set_xlim(0, 1)
+    ax.legend(loc="lower right")
+    ax.set_title("NAS-Bench-201 predictors (hatched: published, not run here)")
+    fig.tight_layout()
+    _save(fig, path)

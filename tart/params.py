@@ -88,6 +88,16 @@ class Figures(Section):
     example_net: int = 1
 
 
+class Baselines(Section):
+    """Predictors the models are judged against (tart/baselines.py), on the NB201 protocol."""
+
+    predictors: list[Literal["params", "flops", "ridge_onehot", "gbm_onehot", "rf_onehot"]] = [
+        "params", "flops", "ridge_onehot", "gbm_onehot", "rf_onehot"]  # fmt: skip
+    train_sizes: list[int] = Field([781, 1563], min_length=1, description="first N nets by index: 5% and 10%")
+    seeds: list[int] = Field([0, 1, 2, 3, 4], min_length=1)
+    threads: int = Field(2, ge=1)
+
+
 class Retrain(Section):
     """The scheduled retraining deployment (flows/retrain.py); not a DVC stage."""
 
@@ -120,6 +130,7 @@ class Params(Section):
     train: Train
     evaluate: Evaluate
     figures: Figures
+    baselines: Baselines = Baselines()
     retrain: Retrain = Retrain()
 
 

@@ -29,14 +29,14 @@ def results_markdown(metrics: dict, train_meta: dict) -> str:
     )
 
 
-def write_results(markdown: str, results_path: Path, readme: Path | None) -> None:
-    """Write `results_path`; if `readme` has the result markers, replace what lies between them."""
+def write_results(markdown: str, results_path: Path, readme: Path | None, section: str = "results") -> None:
+    """Write `results_path`; if `readme` has the section's markers, replace what lies between them."""
     results_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = results_path.with_name(results_path.name + ".tmp")
     tmp.write_text(markdown + "\n")
     os.replace(tmp, results_path)
     if readme is not None:
-        replace_section(readme, "results", markdown)
+        replace_section(readme, section, markdown)
 
 
 def replace_section(readme: Path, name: str, markdown: str) -> bool:
@@ -49,3 +49,58 @@ def replace_section(readme: Path, name: str, markdown: str) -> bool:
     _, tail = rest.split(end, 1)
     readme.write_text(f"{head}{start}\n{markdown}\n{end}{tail}")
     return True
+
+
+PREDICTOR_LABELS = {
+    "params": "parameter count (no training)",
+    "flops": "FLOPs (no training)",
+    "ridge_onehot": "ridge on one-hot edge ops",
+    "gbm_onehot": "gradient boosting on one-hot edge ops",
+    "rf_onehot": "random forest on one-hot edge ops",
+}
+# Published numbers (DOMAIN.md section 3), shown for reference and marked as not run here.
+PUBLISHED = {"NAR-Former (published, not run here)": {781: 0.849, 1563: 0.901}}
+
+
+def comparison_entries(baselines: dict, metrics: dict) -> list[dict]:
+    """Rows for the comparison table and bar chart: {name, published, scores: {n_train: {...}}}."""
+    tart = {"kendall_tau_b": metrics["test_all"]["kendall_tau_b"], "kendall_tau_b_std": None,
+            "kendall_tau_b_remainder": metrics["test_remainder"]["kendall_tau_b"], "seeds": 1}  # fmt: skip
+    tart_scores = {metrics["n_train"]: tart}
+    entries = [{"name": "TART (this pipeline)", "published": False, "scores": tart_scores}]
+    for name, by_size in baselines["baselines"].items():
+        scores = {int(n): {**s, "kendall_tau_b_std": s["kendall_tau_b_std"] if s["seeds"] > 1 else None}
+                  for n, s in by_size.items()}  # fmt: skip
+        entries.append({"name": PREDICTOR_LABELS.get(name, name), "published": False, "scores": scores})
+    for name, by_size in PUBLISHED.items():
+        scores = {n: {"kendall_tau_b": tau, "kendall_tau_b_std": None, "kendall_tau_b_remainder": None, "seeds": None}
+                  for n, tau in by_size.items()}  # fmt: skip
+        entries.append({"name": name, "published": True, "scores": scores})
+    return entries
+
+
+def _cell(score: dict | None, key: str) -> str:
+    if score is None or score.get(key) is None:
+        return "-"
+    std = score.get(key + "_std")
+    return f"{score[key]:.4f}" + (f" ± {std:.4f}" if std is not None else "")
+
+
+def comparison_markdown(entries: list[dict], n_total: int) -> str:
+    sizes = sorted({n for e in entries if not e["published"] for n in e["scores"]})
+    header = ["predictor"]
+    for n in sizes:
+        header += [f"tau, {n} train ({100 * n / n_total:.0f}%): all nets", "not trained on"]
+    header.append("seeds")
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for e in entries:
+        cells = [e["name"]]
+        for n in sizes:
+            score = e["scores"].get(n)
+            cells += [_cell(score, "kendall_tau_b"), _cell(score, "kendall_tau_b_remainder")]
+        seeds = sorted({s["seeds"] for s in e["scores"].values() if s["seeds"]})
+        cells.append("/".join(map(str, seeds)) or "-")
+        lines.append("| " + " | ".join(cells) + " |")
+    note = (f"Kendall tau-b against CIFAR-10 test accuracy over all {n_total} NB201 nets and over those not trained "
+            "on; ± = standard deviation over seeds (training set fixed: the first N nets by index).")  # fmt: skip
+    return note + "\n\n" + "\n".join(lines)

@@ -1,7 +1,9 @@
-"""Every Parquet schema of the pipeline, and the one way to write a table (temporary name, then rename)."""
+"""Every Parquet schema of the pipeline, and the one way to write a table or a JSON report (temporary name,
+then rename)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -70,6 +72,14 @@ def write_table(table: pa.Table, path: Path, schema: pa.Schema) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     pq.write_table(table.select(schema.names).cast(schema), tmp)
+    os.replace(tmp, path)
+
+
+def write_json(obj: object, path: Path) -> None:
+    """Indented JSON, written atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2) + "\n")
     os.replace(tmp, path)
 
 

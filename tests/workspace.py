@@ -21,6 +21,7 @@ def tiny_params() -> dict:
     params["split"].update(train_size=100, val_size=50)
     params["train"].update(epochs=2, d_model=32, d_ff=64, n_layers=1)
     params["evaluate"]["bootstrap"] = 20
+    params["baselines"].update(train_sizes=[50, 100], seeds=[0, 1])
     return params
 
 

@@ -1,0 +1,68 @@
+import numpy as np
+import pytest
+
+from tart.baselines import count_flops, nb201_flops, one_hot_edges, run_baselines, summarize_runs
+from tart.report import comparison_entries, comparison_markdown
+from tart.spaces.nb201 import all_arch_ops, arch_string
+
+ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|"
+# By hand: stem 3x3 conv (3->16 at 32x32), two residual blocks (3x3 stride-2 conv, 3x3 conv, 1x1 shortcut), the
+# classifier, at 2 FLOPs per multiply-accumulate; pools, BN and additions are not counted.
+SKELETON = 2 * (27 * 16 * 1024 + 2 * (16 * 9 * 32 * 256 + 32 * 9 * 32 * 256 + 16 * 32 * 256) + 64 * 10)
+CONV3X3_EDGE_ALL_STAGES = 2 * 9 * 3 * 5 * 16 * 16 * 1024  # C^2 * H * W is the same in the three stages
+
+
+def test_one_hot_edges_marks_one_op_per_edge():
+    features = one_hot_edges([ARCH])
+    assert features.shape == (1, 30) and features.sum() == 6
+    assert features[0, 3] == 1  # edge 0 is nor_conv_3x3, op index 3
+
+
+def test_flop_counter_matches_hand_counts():
+    assert count_flops(arch_string(("none",) * 6)) == SKELETON
+    assert count_flops(arch_string(("nor_conv_3x3",) * 6)) == SKELETON + 6 * CONV3X3_EDGE_ALL_STAGES
+    assert count_flops(arch_string(("nor_conv_1x1",) * 6)) == SKELETON + 6 * CONV3X3_EDGE_ALL_STAGES // 9
+
+
+def test_additive_flops_equal_the_full_count():
+    archs = [ARCH, arch_string(("skip_connect", "nor_conv_1x1", "none", "avg_pool_3x3", "nor_conv_3x3", "none"))]
+    assert nb201_flops(archs).tolist() == [count_flops(a) for a in archs]
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    rng = np.random.default_rng(0)
+    archs = [arch_string(ops) for ops in all_arch_ops()[::50]]  # 313 cells
+    convs = one_hot_edges(archs)[:, 3::5].sum(1)  # more 3x3 convs = better, plus noise
+    train = convs + rng.normal(0, 0.3, len(archs))
+    test = convs + rng.normal(0, 0.3, len(archs))
+    return archs, np.arange(len(archs)) % 7 * 1000, train, test
+
+
+def test_baselines_learn_a_signal_and_report_every_run(synthetic):
+    archs, params, train, test = synthetic
+    rows = run_baselines(archs, params, train, test, ["params", "gbm_onehot", "rf_onehot"], [50, 100], [0, 1])
+    assert [(r["predictor"], r["n_train"]) for r in rows].count(("params", 50)) == 1  # no randomness: one run
+    assert len(rows) == 2 + 2 * 2 * 2
+    summary = summarize_runs(rows)
+    assert summary["rf_onehot"]["100"]["seeds"] == 2 and summary["rf_onehot"]["100"]["kendall_tau_b"] > 0.5
+    assert summary["params"]["50"]["kendall_tau_b_std"] == 0.0
+
+
+def test_bad_baseline_config_is_refused(synthetic):
+    archs, params, train, test = synthetic
+    with pytest.raises(ValueError, match="unknown baseline 'svm'"):
+        run_baselines(archs, params, train, test, ["svm"], [50], [0])
+    with pytest.raises(ValueError, match="train size 313"):
+        run_baselines(archs, params, train, test, ["ridge_onehot"], [313], [0])
+
+
+def test_comparison_table_marks_published_and_missing_numbers(synthetic):
+    archs, params, train, test = synthetic
+    rows = run_baselines(archs, params, train, test, ["params", "rf_onehot"], [100], [0, 1])
+    baselines = {"n_nets": len(archs), "baselines": summarize_runs(rows)}
+    metrics = {"n_train": 150, "test_all": {"kendall_tau_b": 0.7}, "test_remainder": {"kendall_tau_b": 0.6}}
+    text = comparison_markdown(comparison_entries(baselines, metrics), len(archs))
+    assert "| TART (this pipeline) | - | - | 0.7000 | 0.6000 | 1 |" in text
+    assert "| NAR-Former (published, not run here) | - | - | - | - | - |" in text  # published at 781/1563 only
+    assert " ± " in text.split("random forest")[1].splitlines()[0]

@@ -1,0 +1,68 @@
+import numpy as np
+import pytest
+import torch
+
+from tart.cells import NODE_OPS, adjacency, cell_ops, predecessors, renumber, renumberings
+from tart.narformer import NarFormerConfig, NarFormerModel, sinusoid, topology_tokens
+from tart.spaces.nb201 import all_arch_ops, arch_string
+from tart.train_narformer import CellData, FitConfig, fit_narformer, pairwise_difference_loss, predict_cells
+
+ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|"
+SMALL = NarFormerConfig(n_freq=4, n_layers=1, n_heads=2, d_ff=16, dropout=0.0)
+
+
+def test_cell_dag_follows_the_information_flow():
+    preds = predecessors()
+    assert preds[1] == (0,) and preds[3] == (1,)  # edge 1->2 reads the op on edge 0->1
+    assert preds[6] == (2, 3)  # edge 2->3 reads both ops that end in node 2
+    assert preds[7] == (4, 5, 6)  # the output sums the three ops that end in node 3
+    ops = cell_ops([ARCH])[0]
+    assert [NODE_OPS[i] for i in ops] == ["input", "nor_conv_3x3", "nor_conv_3x3", "avg_pool_3x3", "skip_connect",
+                                          "none", "nor_conv_1x1", "output"]  # fmt: skip
+
+
+def test_renumberings_are_topological_and_keep_the_graph():
+    table = renumberings()
+    assert (table[:, 0] == 0).all() and (table[:, -1] == 7).all() and len({tuple(r) for r in table}) == len(table)
+    assert any((r == np.arange(8)).all() for r in table)
+    for new in table:
+        assert all(new[p] < new[i] for i, ps in enumerate(predecessors()) for p in ps)
+    ops, adj = cell_ops([ARCH]), adjacency()[None]
+    new_ops, new_adj = renumber(ops, adj, table[-1:])
+    edges = {(ops[0, i], ops[0, j]) for i, j in zip(*adj[0].nonzero())}
+    assert {(new_ops[0, i], new_ops[0, j]) for i, j in zip(*new_adj[0].nonzero())} == edges
+    assert not (new_ops == ops).all()
+
+
+def test_topology_tokens_encode_op_index_and_predecessors():
+    ops, adj = torch.from_numpy(cell_ops([ARCH])), torch.from_numpy(adjacency()[None])
+    tokens = topology_tokens(ops, adj, n_freq=4)  # (1, 9, 24): depth token + 8 nodes
+    assert tokens.shape == (1, 9, 24)
+    index = sinusoid(torch.arange(8.0), 4)
+    assert torch.allclose(tokens[0, 1 + 7, 16:], index[4] + index[5] + index[6])  # output <- nodes 4, 5, 6
+    assert torch.allclose(tokens[0, 1 + 0, 16:], torch.zeros(8))  # the input has no predecessors
+    assert torch.allclose(tokens[0, 1 + 3, 8:16], index[3])
+
+
+def test_model_predicts_in_unit_interval():
+    data = CellData.from_archs([ARCH, arch_string(("none",) * 6)])
+    pred = NarFormerModel(SMALL)(data.ops, data.adj)
+    assert pred.shape == (2,) and ((pred > 0) & (pred < 1)).all()
+
+
+def test_pairwise_difference_loss_ignores_a_constant_offset():
+    target = torch.tensor([0.1, 0.5, 0.9])
+    assert pairwise_difference_loss(target + 0.2, target) == pytest.approx(0.0, abs=1e-6)
+    assert pairwise_difference_loss(target.flip(0), target) > 0.3
+
+
+def test_fit_is_deterministic_and_keeps_the_best_epoch():
+    archs = [arch_string(ops) for ops in all_arch_ops()[::97]]  # 162 cells
+    data = CellData.from_archs(archs)
+    y = cell_ops(archs)[:, 1:7].__eq__(4).sum(1) / 10 + 0.2  # more 3x3 convs = better
+    cfg = FitConfig(epochs=4, batch_size=32, lr=1e-3, eval_every=2, threads=1, device="cpu")
+    rows, val = np.arange(120), np.arange(120, 162)
+    runs = [fit_narformer(cfg, SMALL, data, rows, y[rows], val, y[val]) for _ in range(2)]
+    (model, curves, facts), (model2, _, _) = runs
+    assert [c["epoch"] for c in curves] == [2, 4] and facts["best_epoch"] in (2, 4)
+    assert np.array_equal(predict_cells(model, data, val), predict_cells(model2, data, val))
