@@ -26,7 +26,8 @@ def results_task(p):
 def comparison_task(p):
     metrics = json.loads((p.paths.reports / "metrics.json").read_text())
     baselines = json.loads((p.paths.reports / "baselines.json").read_text())
-    entries = comparison_entries(baselines, metrics)
+    narformer = json.loads((p.paths.reports / "narformer.json").read_text())
+    entries = comparison_entries(baselines, metrics, narformer)
     comparison_bars(entries, p.paths.figures / "comparison.png")
     markdown = comparison_markdown(entries, baselines["n_nets"])
     write_results(markdown, p.paths.reports / "comparison.md", Path("README.md"), section="comparison")

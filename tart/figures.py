@@ -121,7 +121,7 @@ def comparison_bars(entries: list[dict], path: Path) -> None:
     y = np.arange(len(entries))
     for k, n in enumerate(sizes):
         taus = [e["scores"].get(n, {}).get("kendall_tau_b", np.nan) for e in entries]
-        errs = [e["scores"].get(n, {}).get("kendall_tau_b_std") or 0.0 for e in entries]
+        errs = [e["scores"].get(n, {}).get("kendall_tau_b_std") or np.nan for e in entries]  # nan: no error bar
         bars = ax.barh(y + k * width, taus, width, xerr=errs, label=f"{n} training nets", capsize=2)
         for bar, entry in zip(bars, entries):
             if entry["published"]:
@@ -131,7 +131,7 @@ def comparison_bars(entries: list[dict], path: Path) -> None:
     ax.invert_yaxis()
     ax.set_xlabel("Kendall tau-b vs CIFAR-10 test accuracy (all NB201 nets)")
     ax.set_xlim(0, 1)
-    ax.legend(loc="lower right")
+    ax.legend(loc="center right")  # beside the short bars of the untrained baselines
     ax.set_title("NAS-Bench-201 predictors (hatched: published, not run here)")
     fig.tight_layout()
     _save(fig, path)

@@ -60,7 +60,11 @@ class CrossBlock(nn.Module):
         super().__init__()
         self.n_heads = n_heads
         self.ln_q, self.ln_m, self.ln_ff = nn.LayerNorm(d_model), nn.LayerNorm(d_model), nn.LayerNorm(d_model)
-        self.q, self.kv, self.proj = nn.Linear(d_model, d_model), nn.Linear(d_model, 2 * d_model), nn.Linear(d_model, d_model)
+        self.q, self.kv, self.proj = (
+            nn.Linear(d_model, d_model),
+            nn.Linear(d_model, 2 * d_model),
+            nn.Linear(d_model, d_model),
+        )
         self.ff = nn.Sequential(nn.Linear(d_model, d_ff), nn.GELU(), nn.Linear(d_ff, d_model))
         self.drop = nn.Dropout(dropout)
 
@@ -97,5 +101,3 @@ class NarFormerModel(nn.Module):
         for queries, fusion in zip(self.queries, self.fusion):
             memory = fusion(queries.expand(len(x), -1, -1), memory)  # (B, Q, D)
         return torch.sigmoid(self.head(memory[:, -1])).squeeze(-1)
-
-

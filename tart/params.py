@@ -98,6 +98,39 @@ class Baselines(Section):
     threads: int = Field(2, ge=1)
 
 
+class NarFormer(Section):
+    """The NAR-Former-style rival (tart/narformer.py, tart/train_narformer.py). Defaults: a CPU profile; the
+    published recipe is n_freq 32, 6 layers, 6 heads, d_ff 768, 4000 epochs, lr 1e-4, target_transform unit."""
+
+    train_sizes: list[int] = Field([781, 1563], min_length=1)
+    seeds: list[int] = Field([0], min_length=1)
+    n_freq: int = Field(16, ge=1)
+    n_layers: int = Field(2, ge=1)
+    n_heads: int = Field(4, ge=1)
+    d_ff: int = Field(256, ge=1)
+    dropout: float = Field(0.1, ge=0, lt=1)
+    epochs: int = Field(150, ge=1)
+    batch_size: int = Field(128, ge=2)
+    lr: float = Field(1e-3, gt=0)
+    weight_decay: float = 0.01
+    warmup: float = Field(0.1, ge=0, lt=1)
+    ema: float = Field(0.99, ge=0, lt=1)
+    rank_weight: float = 0.1
+    consistency_weight: float = 0.5
+    target_transform: Literal["rank", "unit"] = "rank"
+    eval_every: int = Field(10, ge=1)
+    threads: int = Field(2, ge=1)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+
+    @model_validator(mode="after")
+    def heads_divide_width(self) -> NarFormer:
+        if (6 * self.n_freq) % self.n_heads:
+            raise ValueError(
+                f"narformer: token width 6 * n_freq = {6 * self.n_freq} is not divisible by n_heads = {self.n_heads}"
+            )
+        return self
+
+
 class Retrain(Section):
     """The scheduled retraining deployment (flows/retrain.py); not a DVC stage."""
 
@@ -131,6 +164,7 @@ class Params(Section):
     evaluate: Evaluate
     figures: Figures
     baselines: Baselines = Baselines()
+    narformer: NarFormer = NarFormer()
     retrain: Retrain = Retrain()
 
 

@@ -52,6 +52,7 @@ def replace_section(readme: Path, name: str, markdown: str) -> bool:
 
 
 PREDICTOR_LABELS = {
+    "narformer": "NAR-Former-style, CPU profile (this pipeline)",
     "params": "parameter count (no training)",
     "flops": "FLOPs (no training)",
     "ridge_onehot": "ridge on one-hot edge ops",
@@ -62,14 +63,16 @@ PREDICTOR_LABELS = {
 PUBLISHED = {"NAR-Former (published, not run here)": {781: 0.849, 1563: 0.901}}
 
 
-def comparison_entries(baselines: dict, metrics: dict) -> list[dict]:
+def comparison_entries(baselines: dict, metrics: dict, *rivals: dict) -> list[dict]:
     """Rows for the comparison table and bar chart: {name, published, scores: {n_train: {...}}}."""
     tart = {"kendall_tau_b": metrics["test_all"]["kendall_tau_b"], "kendall_tau_b_std": None,
             "kendall_tau_b_remainder": metrics["test_remainder"]["kendall_tau_b"], "seeds": 1}  # fmt: skip
     tart_scores = {metrics["n_train"]: tart}
     entries = [{"name": "TART (this pipeline)", "published": False, "scores": tart_scores}]
-    for name, by_size in baselines["baselines"].items():
-        scores = {int(n): {**s, "kendall_tau_b_std": s["kendall_tau_b_std"] if s["seeds"] > 1 else None}
+    runs = {name: by_size for report in (*rivals, baselines) for name, by_size in report["baselines"].items()}
+    for name, by_size in runs.items():
+        # one run (no randomness, or one seed) has no spread to show
+        scores = {int(n): {k: None if k.endswith("_std") and s["seeds"] == 1 else v for k, v in s.items()}
                   for n, s in by_size.items()}  # fmt: skip
         entries.append({"name": PREDICTOR_LABELS.get(name, name), "published": False, "scores": scores})
     for name, by_size in PUBLISHED.items():

@@ -98,7 +98,9 @@ def fit_narformer(cfg: FitConfig, model_cfg: NarFormerConfig, data: CellData, tr
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps = cfg.epochs * math.ceil(len(train_rows) / cfg.batch_size)
     warm = max(1, int(cfg.warmup * steps))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / (steps - warm))))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / (steps - warm)))
+    )
     rng = np.random.default_rng(cfg.seed)
     y = torch.tensor(unit_targets(y_train, cfg.target_transform), dtype=torch.float32)
     curves, best, best_state, start = [], -2.0, None, time.perf_counter()

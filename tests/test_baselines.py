@@ -41,9 +41,10 @@ def synthetic():
 
 def test_baselines_learn_a_signal_and_report_every_run(synthetic):
     archs, params, train, test = synthetic
-    rows = run_baselines(archs, params, train, test, ["params", "gbm_onehot", "rf_onehot"], [50, 100], [0, 1])
-    assert [(r["predictor"], r["n_train"]) for r in rows].count(("params", 50)) == 1  # no randomness: one run
-    assert len(rows) == 2 + 2 * 2 * 2
+    predictors = ["params", "ridge_onehot", "gbm_onehot", "rf_onehot"]
+    rows = run_baselines(archs, params, train, test, predictors, [50, 100], [0, 1])
+    assert [(r["predictor"], r["n_train"]) for r in rows].count(("ridge_onehot", 50)) == 1  # no randomness: one run
+    assert len(rows) == 2 * 2 + 2 * 2 * 2
     summary = summarize_runs(rows)
     assert summary["rf_onehot"]["100"]["seeds"] == 2 and summary["rf_onehot"]["100"]["kendall_tau_b"] > 0.5
     assert summary["params"]["50"]["kendall_tau_b_std"] == 0.0

@@ -22,6 +22,7 @@ def tiny_params() -> dict:
     params["train"].update(epochs=2, d_model=32, d_ff=64, n_layers=1)
     params["evaluate"]["bootstrap"] = 20
     params["baselines"].update(train_sizes=[50, 100], seeds=[0, 1])
+    params["narformer"].update(train_sizes=[100], epochs=2, eval_every=1, n_layers=1, d_ff=32)
     return params
 
 
