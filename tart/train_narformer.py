@@ -45,6 +45,15 @@ class FitConfig:
     device: str = "auto"
 
 
+def configs_from(section: object) -> tuple[FitConfig, NarFormerConfig]:
+    """Training and model settings from a params section, matched by field name (absent fields keep defaults)."""
+
+    def pick(cls):
+        return cls(**{f.name: getattr(section, f.name) for f in dataclasses.fields(cls) if hasattr(section, f.name)})
+
+    return pick(FitConfig), pick(NarFormerConfig)
+
+
 def pairwise_difference_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Mean |(p_i - p_j) - (y_i - y_j)| over all pairs: the predicted gaps should match the true gaps."""
     return ((pred[:, None] - pred[None, :]) - (target[:, None] - target[None, :])).abs().mean()

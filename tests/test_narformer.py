@@ -4,8 +4,16 @@ import torch
 
 from tart.cells import NODE_OPS, adjacency, cell_ops, predecessors, renumber, renumberings
 from tart.narformer import NarFormerConfig, NarFormerModel, sinusoid, topology_tokens
+from tart.params import NarFormer
 from tart.spaces.nb201 import all_arch_ops, arch_string
-from tart.train_narformer import CellData, FitConfig, fit_narformer, pairwise_difference_loss, predict_cells
+from tart.train_narformer import (
+    CellData,
+    FitConfig,
+    configs_from,
+    fit_narformer,
+    pairwise_difference_loss,
+    predict_cells,
+)
 
 ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|"
 SMALL = NarFormerConfig(n_freq=4, n_layers=1, n_heads=2, d_ff=16, dropout=0.0)
@@ -66,3 +74,11 @@ def test_fit_is_deterministic_and_keeps_the_best_epoch():
     (model, curves, facts), (model2, _, _) = runs
     assert [c["epoch"] for c in curves] == [2, 4] and facts["best_epoch"] in (2, 4)
     assert np.array_equal(predict_cells(model, data, val), predict_cells(model2, data, val))
+
+
+def test_params_section_maps_onto_both_configs():
+    fit, model = configs_from(NarFormer(epochs=7, lr=0.5, n_freq=8, n_heads=2, target_transform="unit"))
+    assert (fit.epochs, fit.lr, fit.target_transform, fit.seed) == (7, 0.5, "unit", 0)
+    assert (model.n_freq, model.n_heads, model.d_model, model.fusion_queries) == (8, 2, 48, (4, 2, 1))
+    with pytest.raises(ValueError, match="not divisible by n_heads = 5"):
+        NarFormer(n_heads=5)
