@@ -6,7 +6,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.common import params, recorded
 from tart.figures import comparison_bars, render_all
-from tart.report import comparison_entries, comparison_markdown, results_markdown, write_results
+from tart.report import comparison_entries, comparison_markdown, results_markdown, transfer_markdown, write_results
 
 
 @task(cache_policy=NO_CACHE)
@@ -29,7 +29,7 @@ def comparison_task(p):
     narformer = json.loads((p.paths.reports / "narformer.json").read_text())
     entries = comparison_entries(baselines, metrics, narformer)
     comparison_bars(entries, p.paths.figures / "comparison.png")
-    markdown = comparison_markdown(entries, baselines["n_nets"])
+    markdown = comparison_markdown(entries, baselines["n_nets"]) + "\n\n" + transfer_markdown(entries)
     write_results(markdown, p.paths.reports / "comparison.md", Path("README.md"), section="comparison")
 
 

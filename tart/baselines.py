@@ -17,7 +17,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from tart import schemas
-from tart.metrics import kendall_tau_b, spearman_rho
+from tart.metrics import TRANSFER_LABELS, kendall_tau_b, spearman_rho, transfer_scores
 from tart.params import Baselines
 from tart.spaces.nb201 import NUM_EDGES, OPS, arch_ops, arch_string, build_network
 
@@ -89,8 +89,10 @@ def fit_predict(name: str, archs: list[str], params: np.ndarray, train_y: np.nda
 
 def run_baselines(archs: list[str], params: np.ndarray, train_label: np.ndarray, test_label: np.ndarray,
                   predictors: list[str], train_sizes: list[int], seeds: list[int], threads: int = 1,
-                  progress: Callable[[str], None] | None = None) -> list[dict]:  # fmt: skip
-    """One row per (predictor, train size, seed): Kendall tau-b and Spearman rho, all nets and remainder."""
+                  progress: Callable[[str], None] | None = None,
+                  transfer: dict[str, np.ndarray] | None = None) -> list[dict]:  # fmt: skip
+    """One row per (predictor, train size, seed): Kendall tau-b and Spearman rho, all nets and remainder, and
+    the same predictions ranked against each `transfer` label."""
     rows = []
     for name in predictors:
         if name not in PREDICTORS:
@@ -108,6 +110,7 @@ def run_baselines(archs: list[str], params: np.ndarray, train_label: np.ndarray,
                     "kendall_tau_b": kendall_tau_b(scores, test_label),
                     "kendall_tau_b_remainder": kendall_tau_b(scores[rest], test_label[rest]),
                     "spearman_rho": spearman_rho(scores, test_label),
+                    **transfer_scores(scores, transfer or {}),
                 })  # fmt: skip
                 if progress:
                     progress(f"{name} n={n_train} seed={seed}: tau {rows[-1]['kendall_tau_b']:.4f}")
@@ -125,7 +128,7 @@ def summarize_runs(rows: list[dict]) -> dict:
                 "seeds": len(group),
                 "fit_seconds_median": float(np.median([r["fit_seconds"] for r in group])),
             }
-            for key in ("kendall_tau_b", "kendall_tau_b_remainder", "spearman_rho"):
+            for key in [k for k in group[0] if k.startswith(("kendall_tau_b", "spearman_rho"))]:
                 values = np.array([r[key] for r in group])
                 entry[key] = float(values.mean())
                 entry[key + "_std"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
@@ -136,13 +139,18 @@ def summarize_runs(rows: list[dict]) -> dict:
 def baselines_from_files(labels_path: Path, target: str, test_label: str, cfg: Baselines, out_path: Path,
                          progress: Callable[[str], None] | None = None) -> dict:  # fmt: skip
     """The `baselines` stage: every configured predictor on the label table, summary + raw runs as JSON."""
-    table = pq.read_table(labels_path, columns=["net", "arch", "params", target, test_label]).sort_by("net")
+    names = ["net", "arch", "params", target, test_label, *TRANSFER_LABELS]
+    table = pq.read_table(labels_path, columns=list(dict.fromkeys(names))).sort_by("net")
     columns = table.to_pydict()
+    transfer = {label: np.array(columns[label]) for label in TRANSFER_LABELS}
+    train_y, test_y = np.array(columns[target]), np.array(columns[test_label])
     report_rows = run_baselines(
-        columns["arch"], np.array(columns["params"]), np.array(columns[target]), np.array(columns[test_label]),
-        list(cfg.predictors), list(cfg.train_sizes), list(cfg.seeds), cfg.threads, progress,
+        columns["arch"], np.array(columns["params"]), train_y, test_y,
+        list(cfg.predictors), list(cfg.train_sizes), list(cfg.seeds), cfg.threads, progress, transfer,
     )  # fmt: skip
-    report = {"train_label": target, "test_label": test_label, "n_nets": table.num_rows,
+    # The ceiling: the training label itself used as the prediction (no model can reproduce it better).
+    ceiling = {"kendall_tau_b": kendall_tau_b(train_y, test_y), **transfer_scores(train_y, transfer)}
+    report = {"train_label": target, "test_label": test_label, "n_nets": table.num_rows, "label_ceiling": ceiling,
               "baselines": summarize_runs(report_rows), "runs": report_rows}  # fmt: skip
     schemas.write_json(report, out_path)
     return report

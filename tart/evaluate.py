@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tart import schemas
-from tart.metrics import summarize
+from tart.metrics import TRANSFER_LABELS, summarize, transfer_scores
 from tart.train import load_checkpoint, load_tokens, predict, rows_of, to_label_scale
 
 
@@ -25,8 +25,13 @@ def evaluate(
     label_table = pq.read_table(labels)
     if test_label not in label_table.column_names:
         raise KeyError(f"{labels}: no column {test_label!r}; columns are {label_table.column_names}")
-    target_of = dict(zip(label_table["net"].to_pylist(), label_table[test_label].to_pylist()))
-    target = np.array([target_of[int(n)] for n in nets], dtype=float)
+    position = {int(n): k for k, n in enumerate(label_table["net"].to_pylist())}
+    order = np.array([position[int(n)] for n in nets])
+
+    def column(name: str) -> np.ndarray:
+        return np.asarray(label_table[name].to_pylist(), dtype=float)[order]
+
+    target = column(test_label)
     # The model predicts on its own scale; map back so MAE is in accuracy points.
     pred = to_label_scale(predict(model, ts, rows_of(ts, nets)), meta["target_scale"])
     role = np.asarray(roles["role"].to_pylist())
@@ -40,6 +45,7 @@ def evaluate(
         "n_train": int((role == "train").sum()),
         "test_all": summarize(pred, target, n_boot, seed, digits),
         "test_remainder": summarize(pred[rest], target[rest], n_boot, seed, digits),
+        "transfer": transfer_scores(pred, {label: column(label) for label in TRANSFER_LABELS}),
     }
     schemas.write_json(metrics, metrics_path)
     return metrics

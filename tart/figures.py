@@ -131,7 +131,7 @@ def comparison_bars(entries: list[dict], path: Path) -> None:
     ax.invert_yaxis()
     ax.set_xlabel("Kendall tau-b vs CIFAR-10 test accuracy (all NB201 nets)")
     ax.set_xlim(0, 1)
-    ax.legend(loc="center right")  # beside the short bars of the untrained baselines
-    ax.set_title("NAS-Bench-201 predictors (hatched: published, not run here)")
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=len(sizes), frameon=False)  # above the bars
+    ax.set_title("NAS-Bench-201 predictors (hatched: published, not run here)", pad=22)
     fig.tight_layout()
     _save(fig, path)

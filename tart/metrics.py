@@ -20,6 +20,17 @@ def mae(pred: np.ndarray, true: np.ndarray) -> float:
 
 
 METRICS = {"kendall_tau_b": kendall_tau_b, "spearman_rho": spearman_rho, "mae": mae}
+# Transfer: predictions trained on CIFAR-10 labels, ranked against other datasets' accuracies of the same nets.
+TRANSFER_LABELS = ("cifar100_test_acc", "imagenet16_test_acc")
+
+
+def transfer_scores(pred: np.ndarray, targets: dict[str, np.ndarray]) -> dict:
+    """{"kendall_tau_b_<label>": tau, "spearman_rho_<label>": rho} for every target label."""
+    out = {}
+    for label, true in targets.items():
+        out[f"kendall_tau_b_{label}"] = kendall_tau_b(pred, true)
+        out[f"spearman_rho_{label}"] = spearman_rho(pred, true)
+    return out
 
 
 def bootstrap_interval(metric, pred: np.ndarray, true: np.ndarray, n_boot: int, seed: int) -> tuple[float, float]:

@@ -66,7 +66,8 @@ PUBLISHED = {"NAR-Former (published, not run here)": {781: 0.849, 1563: 0.901}}
 def comparison_entries(baselines: dict, metrics: dict, *rivals: dict) -> list[dict]:
     """Rows for the comparison table and bar chart: {name, published, scores: {n_train: {...}}}."""
     tart = {"kendall_tau_b": metrics["test_all"]["kendall_tau_b"], "kendall_tau_b_std": None,
-            "kendall_tau_b_remainder": metrics["test_remainder"]["kendall_tau_b"], "seeds": 1}  # fmt: skip
+            "kendall_tau_b_remainder": metrics["test_remainder"]["kendall_tau_b"], "seeds": 1,
+            **metrics.get("transfer", {})}  # fmt: skip
     tart_scores = {metrics["n_train"]: tart}
     entries = [{"name": "TART (this pipeline)", "published": False, "scores": tart_scores}]
     runs = {name: by_size for report in (*rivals, baselines) for name, by_size in report["baselines"].items()}
@@ -75,6 +76,11 @@ def comparison_entries(baselines: dict, metrics: dict, *rivals: dict) -> list[di
         scores = {int(n): {k: None if k.endswith("_std") and s["seeds"] == 1 else v for k, v in s.items()}
                   for n, s in by_size.items()}  # fmt: skip
         entries.append({"name": PREDICTOR_LABELS.get(name, name), "published": False, "scores": scores})
+    if "label_ceiling" in baselines:  # the same at every training-set size: it is not a fitted model
+        sizes = {n for e in entries for n in e["scores"]}
+        ceiling = {**baselines["label_ceiling"], "kendall_tau_b_remainder": None, "seeds": None}
+        entries.append({"name": f"ceiling: the training label ({baselines['train_label']}) itself",
+                        "published": False, "scores": {n: ceiling for n in sorted(sizes)}})  # fmt: skip
     for name, by_size in PUBLISHED.items():
         scores = {n: {"kendall_tau_b": tau, "kendall_tau_b_std": None, "kendall_tau_b_remainder": None, "seeds": None}
                   for n, tau in by_size.items()}  # fmt: skip
@@ -106,4 +112,27 @@ def comparison_markdown(entries: list[dict], n_total: int) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     note = (f"Kendall tau-b against CIFAR-10 test accuracy over all {n_total} NB201 nets and over those not trained "
             "on; ± = standard deviation over seeds (training set fixed: the first N nets by index).")  # fmt: skip
+    return note + "\n\n" + "\n".join(lines)
+
+
+TRANSFER_TITLES = {"cifar100_test_acc": "CIFAR-100", "imagenet16_test_acc": "ImageNet16-120"}
+
+
+def transfer_markdown(entries: list[dict], test_title: str = "CIFAR-10") -> str:
+    """Kendall tau-b of each model trained at the largest training-set size on CIFAR-10 labels, ranked against
+    the accuracies the same nets reach on other datasets."""
+    size = max(n for e in entries if not e["published"] for n in e["scores"])
+    keys = [k for e in entries for k in e["scores"].get(size, {}) if k.startswith("kendall_tau_b_") and
+            k.removeprefix("kendall_tau_b_") in TRANSFER_TITLES]  # fmt: skip
+    labels = list(dict.fromkeys(k.removeprefix("kendall_tau_b_") for k in keys))
+    header = ["predictor", test_title, *(TRANSFER_TITLES[label] for label in labels)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for e in entries:
+        score = e["scores"].get(size)
+        if e["published"] or score is None:
+            continue
+        cells = [_cell(score, "kendall_tau_b"), *(_cell(score, f"kendall_tau_b_{label}") for label in labels)]
+        lines.append("| " + " | ".join([e["name"], *cells]) + " |")
+    note = (f"Transfer: trained on CIFAR-10 labels with {size} training nets, the same predictions ranked against "
+            "each dataset's test accuracy (Kendall tau-b over all nets).")  # fmt: skip
     return note + "\n\n" + "\n".join(lines)

@@ -23,7 +23,7 @@ from tqdm import tqdm
 from tart import schemas
 from tart.baselines import summarize_runs
 from tart.cells import adjacency, cell_ops, renumber, renumberings
-from tart.metrics import kendall_tau_b, spearman_rho
+from tart.metrics import TRANSFER_LABELS, kendall_tau_b, spearman_rho, transfer_scores
 from tart.narformer import NarFormerConfig, NarFormerModel
 from tart.train import pick_device, seed_everything
 
@@ -147,7 +147,9 @@ def narformer_from_files(labels_path: Path, target: str, test_label: str, train_
                          progress: Callable[[str], None] | None = None) -> dict:  # fmt: skip
     """The `narformer` stage: fit on the first N nets, validate on the next `val_size`, score all nets; one run
     per (N, seed), summarized like the baselines."""
-    table = pq.read_table(labels_path, columns=["net", "arch", target, test_label]).sort_by("net").to_pydict()
+    names = ["net", "arch", target, test_label, *TRANSFER_LABELS]
+    table = pq.read_table(labels_path, columns=list(dict.fromkeys(names))).sort_by("net").to_pydict()
+    transfer = {label: np.array(table[label]) for label in TRANSFER_LABELS}
     data = CellData.from_archs(table["arch"])
     y, z = np.array(table[target]), np.array(table[test_label])
     rows = []
@@ -163,7 +165,8 @@ def narformer_from_files(labels_path: Path, target: str, test_label: str, train_
                          "fit_seconds": facts["train_seconds"], "best_epoch": facts["best_epoch"],
                          "kendall_tau_b": kendall_tau_b(pred, z),
                          "kendall_tau_b_remainder": kendall_tau_b(pred[n_train:], z[n_train:]),
-                         "spearman_rho": spearman_rho(pred, z), "device": facts["device"]})  # fmt: skip
+                         "spearman_rho": spearman_rho(pred, z), **transfer_scores(pred, transfer),
+                         "device": facts["device"]})  # fmt: skip
             if progress:
                 progress(f"NAR-Former n={n_train} seed={seed}: tau {rows[-1]['kendall_tau_b']:.4f}")
     report = {"train_label": target, "test_label": test_label, "n_nets": len(y), "model": model_cfg.to_dict(),

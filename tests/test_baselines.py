@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from tart.baselines import count_flops, nb201_flops, one_hot_edges, run_baselines, summarize_runs
-from tart.report import comparison_entries, comparison_markdown
+from tart.report import comparison_entries, comparison_markdown, transfer_markdown
 from tart.spaces.nb201 import all_arch_ops, arch_string
 
 ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|"
@@ -42,12 +42,16 @@ def synthetic():
 def test_baselines_learn_a_signal_and_report_every_run(synthetic):
     archs, params, train, test = synthetic
     predictors = ["params", "ridge_onehot", "gbm_onehot", "rf_onehot"]
-    rows = run_baselines(archs, params, train, test, predictors, [50, 100], [0, 1])
+    rows = run_baselines(
+        archs, params, train, test, predictors, [50, 100], [0, 1], transfer={"cifar100_test_acc": -test}
+    )
     assert [(r["predictor"], r["n_train"]) for r in rows].count(("ridge_onehot", 50)) == 1  # no randomness: one run
     assert len(rows) == 2 * 2 + 2 * 2 * 2
     summary = summarize_runs(rows)
     assert summary["rf_onehot"]["100"]["seeds"] == 2 and summary["rf_onehot"]["100"]["kendall_tau_b"] > 0.5
     assert summary["params"]["50"]["kendall_tau_b_std"] == 0.0
+    rf = summary["rf_onehot"]["100"]  # a reversed label transfers as the exact opposite ranking
+    assert rf["kendall_tau_b_cifar100_test_acc"] == pytest.approx(-rf["kendall_tau_b"])
 
 
 def test_bad_baseline_config_is_refused(synthetic):
@@ -60,10 +64,19 @@ def test_bad_baseline_config_is_refused(synthetic):
 
 def test_comparison_table_marks_published_and_missing_numbers(synthetic):
     archs, params, train, test = synthetic
-    rows = run_baselines(archs, params, train, test, ["params", "rf_onehot"], [100], [0, 1])
-    baselines = {"n_nets": len(archs), "baselines": summarize_runs(rows)}
-    metrics = {"n_train": 150, "test_all": {"kendall_tau_b": 0.7}, "test_remainder": {"kendall_tau_b": 0.6}}
-    text = comparison_markdown(comparison_entries(baselines, metrics), len(archs))
+    rows = run_baselines(archs, params, train, test, ["params", "rf_onehot"], [100], [0, 1],
+                         transfer={"imagenet16_test_acc": test})  # fmt: skip
+    baselines = {"n_nets": len(archs), "baselines": summarize_runs(rows), "train_label": "val_acc",
+                 "label_ceiling": {"kendall_tau_b": 0.89, "kendall_tau_b_imagenet16_test_acc": 0.8}}  # fmt: skip
+    metrics = {"n_train": 150, "test_all": {"kendall_tau_b": 0.7}, "test_remainder": {"kendall_tau_b": 0.6},
+               "transfer": {"kendall_tau_b_imagenet16_test_acc": 0.55}}  # fmt: skip
+    entries = comparison_entries(baselines, metrics)
+    text = comparison_markdown(entries, len(archs))
+    assert "| ceiling: the training label (val_acc) itself | 0.8900 | - | 0.8900 | - | - |" in text
+    transfer = transfer_markdown(entries)
+    assert "with 150 training nets" in transfer and "| predictor | CIFAR-10 | ImageNet16-120 |" in transfer
+    assert "| TART (this pipeline) | 0.7000 | 0.5500 |" in transfer
+    assert "| ceiling: the training label (val_acc) itself | 0.8900 | 0.8000 |" in transfer
     assert "| TART (this pipeline) | - | - | 0.7000 | 0.6000 | 1 |" in text
     assert "| NAR-Former (published, not run here) | - | - | - | - | - |" in text  # published at 781/1563 only
     assert " ± " in text.split("random forest")[1].splitlines()[0]

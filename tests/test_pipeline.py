@@ -16,6 +16,8 @@ def test_dvc_repro_tiny_profile(tiny_workspace, mirror):
     assert -1 <= metrics["test_all"]["kendall_tau_b"] <= 1
     low, high = metrics["test_all"]["kendall_tau_b_ci95"]
     assert low <= metrics["test_all"]["kendall_tau_b"] <= high
+    assert set(metrics["transfer"]) >= {"kendall_tau_b_cifar100_test_acc", "kendall_tau_b_imagenet16_test_acc"}
+    assert "ImageNet16-120" in (work / "reports" / "comparison.md").read_text()
     for figure in ("pred_vs_true.png", "training_curve.png", "nb201_graph.png"):
         assert (work / "reports" / "figures" / figure).stat().st_size > 1000
     assert "Kendall tau-b" in (work / "reports" / "results.md").read_text()
