@@ -5,7 +5,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import params, recorded
-from tart.figures import comparison_bars, render_all
+from tart.figures import comparison_bars, render_all, tau_vs_train_size
 from tart.report import comparison_entries, comparison_markdown, results_markdown, transfer_markdown, write_results
 
 
@@ -29,6 +29,7 @@ def comparison_task(p):
     narformer = json.loads((p.paths.reports / "narformer.json").read_text())
     entries = comparison_entries(baselines, metrics, narformer)
     comparison_bars(entries, p.paths.figures / "comparison.png")
+    tau_vs_train_size(entries, p.paths.figures / "tau_vs_train_size.png")
     markdown = comparison_markdown(entries, baselines["n_nets"]) + "\n\n" + transfer_markdown(entries)
     write_results(markdown, p.paths.reports / "comparison.md", Path("README.md"), section="comparison")
 

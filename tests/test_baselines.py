@@ -80,3 +80,20 @@ def test_comparison_table_marks_published_and_missing_numbers(synthetic):
     assert "| TART (this pipeline) | - | - | 0.7000 | 0.6000 | 1 |" in text
     assert "| NAR-Former (published, not run here) | - | - | - | - | - |" in text  # published at 781/1563 only
     assert " ± " in text.split("random forest")[1].splitlines()[0]
+
+
+def test_table_keeps_the_two_largest_sizes_and_figures_render(synthetic, tmp_path):
+    from tart.figures import comparison_bars, tau_vs_train_size
+    from tart.report import table_sizes
+
+    archs, params, train, test = synthetic
+    rows = run_baselines(archs, params, train, test, ["params", "rf_onehot"], [25, 50, 100], [0, 1])
+    baselines = {"n_nets": len(archs), "baselines": summarize_runs(rows), "train_label": "val_acc",
+                 "label_ceiling": {"kendall_tau_b": 0.89}}  # fmt: skip
+    metrics = {"n_train": 100, "test_all": {"kendall_tau_b": 0.7}, "test_remainder": {"kendall_tau_b": 0.6}}
+    entries = comparison_entries(baselines, metrics)
+    assert table_sizes(entries) == [50, 100]
+    assert "25 train" not in comparison_markdown(entries, len(archs))
+    comparison_bars(entries, tmp_path / "bars.png")
+    tau_vs_train_size(entries, tmp_path / "curve.png")
+    assert (tmp_path / "bars.png").stat().st_size > 1000 and (tmp_path / "curve.png").stat().st_size > 1000
