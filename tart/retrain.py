@@ -12,7 +12,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections import deque
@@ -23,7 +22,7 @@ from pathlib import Path
 
 from tart.compare import VERDICT_TEXT, Change, compare, markdown, overall
 from tart.params import Params
-from tart.revisions import WORKSPACE, committed_metrics, read_metrics
+from tart.revisions import WORKSPACE, DvcCommandError, committed_metrics, read_metrics, run_dvc
 
 Log = Callable[[str], None]
 
@@ -62,13 +61,6 @@ def workspace_lock(path: Path) -> Iterator[None]:
         lock.release()
 
 
-def _dvc_checkout(workdir: Path) -> None:
-    command = [sys.executable, "-m", "dvc", "checkout", "--force", "--quiet"]
-    done = subprocess.run(command, cwd=workdir, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RetrainError(f"restoring the DVC outputs failed: {done.stderr.strip()}")
-
-
 @contextmanager
 def results_kept_on_failure(workdir: Path, reports: Path, log: Log = print) -> Iterator[None]:
     """Back up `dvc.lock` and the (uncached) reports; on any failure put them back and check out
@@ -90,7 +82,10 @@ def results_kept_on_failure(workdir: Path, reports: Path, log: Log = print) -> I
                 shutil.rmtree(reports_dir, ignore_errors=True)
                 shutil.copytree(backup / "reports", reports_dir, symlinks=True)
             if lock_file.exists():
-                _dvc_checkout(workdir)
+                try:
+                    run_dvc(["checkout", "--force", "--quiet"], workdir)
+                except DvcCommandError as exc:
+                    raise RetrainError(f"restoring the DVC outputs failed: {exc}") from exc
             raise
 
 

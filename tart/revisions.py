@@ -44,11 +44,16 @@ def committed_metrics(path: Path, repo: Path = Path(".")) -> dict | None:
         return None
 
 
-def _dvc(args: list[str], repo: Path) -> str:
+class DvcCommandError(RevisionError):
+    """A `dvc` command that exited with an error."""
+
+
+def run_dvc(args: list[str], repo: Path) -> str:
+    """`dvc ARGS` in `repo` with this interpreter's DVC; its stdout, or DvcCommandError with its message."""
     env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
     done = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=repo, env=env, capture_output=True, text=True)
     if done.returncode != 0:
-        raise RevisionError(f"dvc {' '.join(args)} failed:\n{done.stderr.strip() or done.stdout.strip()}")
+        raise DvcCommandError(f"dvc {' '.join(args)} failed:\n{done.stderr.strip() or done.stdout.strip()}")
     return done.stdout
 
 
@@ -61,7 +66,7 @@ def plots_diff(revs: list[str], out_dir: Path, repo: Path = Path(".")) -> Path:
     static = out_dir / "static"
     shutil.rmtree(static, ignore_errors=True)
     rev_args = [r for r in revs if r != WORKSPACE] or ["HEAD"]
-    data = json.loads(_dvc(["plots", "diff", *rev_args, "--json", "-o", str(static)], repo))["data"]
+    data = json.loads(run_dvc(["plots", "diff", *rev_args, "--json", "-o", str(static)], repo))["data"]
     sections = []
     for name, entries in data.items():
         parts = []
