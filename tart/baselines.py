@@ -74,17 +74,25 @@ def _regressor(name: str, seed: int, threads: int):
     raise ValueError(f"unknown baseline {name!r}; expected one of {PREDICTORS}")
 
 
-def fit_predict(name: str, archs: list[str], params: np.ndarray, train_y: np.ndarray, n_train: int, seed: int,
+def fit_predict(name: str, inputs: dict[str, np.ndarray], train_y: np.ndarray, n_train: int, seed: int,
                 threads: int = 1) -> np.ndarray:  # fmt: skip
-    """Scores for all nets (higher = predicted better); `train_y` labels the first `n_train` nets."""
-    if name == "params":
-        return params.astype(np.float64)
-    if name == "flops":
-        return nb201_flops(archs).astype(np.float64)
-    features = one_hot_edges(archs)
+    """Scores for all nets (higher = predicted better); `train_y` labels the first `n_train` nets. `inputs` holds
+    the per-net "params", "flops" and one-hot "features", computed once for every fit."""
+    if name in ("params", "flops"):
+        return inputs[name].astype(np.float64)
     model = _regressor(name, seed, threads)
-    model.fit(features[:n_train], train_y[:n_train])
-    return model.predict(features)
+    model.fit(inputs["features"][:n_train], train_y[:n_train])
+    return model.predict(inputs["features"])
+
+
+def score_run(pred: np.ndarray, test_label: np.ndarray, n_train: int, transfer: dict[str, np.ndarray]) -> dict:
+    """The scores of one run: over all nets, over those after the first `n_train`, and on each transfer label."""
+    return {
+        "kendall_tau_b": kendall_tau_b(pred, test_label),
+        "kendall_tau_b_remainder": kendall_tau_b(pred[n_train:], test_label[n_train:]),
+        "spearman_rho": spearman_rho(pred, test_label),
+        **transfer_scores(pred, transfer),
+    }
 
 
 def run_baselines(archs: list[str], params: np.ndarray, train_label: np.ndarray, test_label: np.ndarray,
@@ -93,25 +101,23 @@ def run_baselines(archs: list[str], params: np.ndarray, train_label: np.ndarray,
                   transfer: dict[str, np.ndarray] | None = None) -> list[dict]:  # fmt: skip
     """One row per (predictor, train size, seed): Kendall tau-b and Spearman rho, all nets and remainder, and
     the same predictions ranked against each `transfer` label."""
+    unknown = [name for name in predictors if name not in PREDICTORS]
+    if unknown:
+        raise ValueError(f"unknown baseline {unknown[0]!r}; expected one of {PREDICTORS}")
+    inputs = {"params": params, "features": one_hot_edges(archs)}
+    if "flops" in predictors:
+        inputs["flops"] = nb201_flops(archs)
     rows = []
     for name in predictors:
-        if name not in PREDICTORS:
-            raise ValueError(f"unknown baseline {name!r}; expected one of {PREDICTORS}")
         for n_train in train_sizes:
             if not 0 < n_train < len(archs):
                 raise ValueError(f"train size {n_train}: expected between 1 and {len(archs) - 1}")
             for seed in seeds if name in RANDOMIZED else seeds[:1]:
                 start = time.perf_counter()
-                scores = fit_predict(name, archs, params, train_label, n_train, seed, threads)
+                scores = fit_predict(name, inputs, train_label, n_train, seed, threads)
                 seconds = time.perf_counter() - start
-                rest = slice(n_train, None)
-                rows.append({
-                    "predictor": name, "n_train": n_train, "seed": seed, "fit_seconds": round(seconds, 3),
-                    "kendall_tau_b": kendall_tau_b(scores, test_label),
-                    "kendall_tau_b_remainder": kendall_tau_b(scores[rest], test_label[rest]),
-                    "spearman_rho": spearman_rho(scores, test_label),
-                    **transfer_scores(scores, transfer or {}),
-                })  # fmt: skip
+                rows.append({"predictor": name, "n_train": n_train, "seed": seed, "fit_seconds": round(seconds, 3),
+                             **score_run(scores, test_label, n_train, transfer or {})})  # fmt: skip
                 if progress:
                     progress(f"{name} n={n_train} seed={seed}: tau {rows[-1]['kendall_tau_b']:.4f}")
     return rows

@@ -21,9 +21,9 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from tart import schemas
-from tart.baselines import summarize_runs
+from tart.baselines import score_run, summarize_runs
 from tart.cells import adjacency, cell_ops, renumber, renumberings
-from tart.metrics import TRANSFER_LABELS, kendall_tau_b, spearman_rho, transfer_scores
+from tart.metrics import TRANSFER_LABELS
 from tart.narformer import NarFormerConfig, NarFormerModel
 from tart.train import pick_device, seed_everything
 
@@ -163,10 +163,7 @@ def narformer_from_files(labels_path: Path, target: str, test_label: str, train_
             pred = predict_cells(model, data, np.arange(len(y)))
             rows.append({"predictor": "narformer", "n_train": n_train, "seed": seed,
                          "fit_seconds": facts["train_seconds"], "best_epoch": facts["best_epoch"],
-                         "kendall_tau_b": kendall_tau_b(pred, z),
-                         "kendall_tau_b_remainder": kendall_tau_b(pred[n_train:], z[n_train:]),
-                         "spearman_rho": spearman_rho(pred, z), **transfer_scores(pred, transfer),
-                         "device": facts["device"]})  # fmt: skip
+                         **score_run(pred, z, n_train, transfer), "device": facts["device"]})  # fmt: skip
             if progress:
                 progress(f"NAR-Former n={n_train} seed={seed}: tau {rows[-1]['kendall_tau_b']:.4f}")
     report = {"train_label": target, "test_label": test_label, "n_nets": len(y), "model": model_cfg.to_dict(),
