@@ -3,7 +3,8 @@
 Why torch.fx: symbolic tracing sees the module hierarchy (so a node knows its parameter name and cell), follows
 Python control flow once, needs no real data, and lists operations in execution order, which is a topological
 order. Rules, following DeepNets-1M:
-- every parameterised layer is a node (conv/linear weight -> `conv`, `sep_conv` for depthwise, `dil_conv` for dilated;
+- every parameterised layer is a node (conv/linear weight -> `conv`; a grouped conv -> `sep_conv`, or `dil_conv` when
+  dilated;
   its bias -> a `bias` node after it; BatchNorm -> `bn`; LayerNorm/GroupNorm -> `ln`; MultiheadAttention -> `msa`);
 - parameter-free ops that DeepNets-1M names are nodes (pooling, global average pooling, sum of two or more tensors,
   concatenation); a parameter used directly in `forward` is a `pos_enc` node;
@@ -71,13 +72,10 @@ class _LeafTracer(fx.Tracer):
 
 
 def _conv_primitive(module: nn.Module) -> str:
-    if isinstance(module, nn.Linear):
+    """DeepNets-1M's rule: a grouped conv is `dil_conv` when dilated, else `sep_conv`; any other is `conv`."""
+    if isinstance(module, nn.Linear) or module.groups == 1:
         return "conv"
-    if module.groups > 1 and module.groups == module.in_channels:
-        return "sep_conv"
-    if any(d > 1 for d in module.dilation):
-        return "dil_conv"
-    return "conv"
+    return "dil_conv" if any(d > 1 for d in module.dilation) else "sep_conv"
 
 
 def _shape(t: torch.Tensor | None) -> tuple[int, ...]:
@@ -117,16 +115,17 @@ def module_to_graph(
     input_shape: Sequence[int] | None = None,
     *,
     cell_pattern: str = DEFAULT_CELL_PATTERN,
-    custom_primitives: dict[type[nn.Module], str] | None = None,
+    custom_primitives: dict[type[nn.Module], str | None] | None = None,
 ) -> ArchGraph:
     """Build the DeepNets-1M-style graph of `module`.
 
     `input_shape` (without batch) is checked with a shape-only forward pass when given. `custom_primitives` maps
-    extra module classes to one primitive node each (e.g. a squeeze-excitation block -> "cse").
+    extra module classes to one primitive node each (e.g. a squeeze-excitation block -> "cse"), or to None: glue
+    that edges pass through (e.g. a channel mean that DeepNets-1M does not count as a node).
     """
     custom = custom_primitives or {}
     for name in custom.values():
-        if name not in PRIMITIVE_ID:
+        if name is not None and name not in PRIMITIVE_ID:
             raise GraphBuildError(f"custom primitive {name!r} is not one of the 15 DeepNets-1M primitives")
     if input_shape is not None:
         check_input_shape(module, input_shape)
@@ -136,7 +135,11 @@ def module_to_graph(
 
 class _Converter:
     def __init__(
-        self, root: nn.Module, fx_graph: fx.Graph, cell_re: re.Pattern[str], custom: dict[type[nn.Module], str]
+        self,
+        root: nn.Module,
+        fx_graph: fx.Graph,
+        cell_re: re.Pattern[str],
+        custom: dict[type[nn.Module], str | None],
     ) -> None:
         self.root, self.fx_graph = root, fx_graph
         self.cell_re = cell_re
@@ -195,6 +198,8 @@ class _Converter:
         src = self._union(node)
         name = node.target
         if type(m) in self.custom:
+            if self.custom[type(m)] is None:
+                return src
             return self._new(self.custom[type(m)], name, _shape(next(m.parameters(), None)), src)
         if isinstance(m, PASS_THROUGH_MODULES):
             return src

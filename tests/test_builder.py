@@ -41,14 +41,19 @@ def test_resnet_basic_block():
 
 
 def test_depthwise_separable_and_dilated_convs():
+    """DeepNets-1M's rule: grouped -> sep_conv, grouped and dilated -> dil_conv, a dense dilated conv -> conv."""
     net = nn.Sequential(
         nn.Conv2d(8, 8, 3, padding=1, groups=8, bias=False),
         nn.Conv2d(8, 16, 1, bias=False),
         nn.BatchNorm2d(16),
+        nn.Conv2d(16, 16, 3, padding=2, dilation=2, groups=16, bias=False),
         nn.Conv2d(16, 16, 3, padding=2, dilation=2, bias=False),
     )
     g = module_to_graph(net, (8, 8, 8))
-    assert summary(g) == (["input", "sep_conv", "conv", "bn", "dil_conv"], [(0, 1), (1, 2), (2, 3), (3, 4)])
+    assert summary(g) == (
+        ["input", "sep_conv", "conv", "bn", "dil_conv", "conv"],
+        [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5)],
+    )
     assert g.shapes[1] == (8, 1, 3, 3)
 
 

@@ -1,0 +1,121 @@
+"""Does a rebuilt graph equal a graph stored by the original DeepNets-1M generator, given its row-order quirk?
+
+The original writer lists `adj` in a global topological order but writes the `nodes` rows grouped by cell (quirk 1
+of `deepnets1m_format_reference/README.md`). So a stored net is explained by our graph when some one-to-one map
+from `adj` rows to our nodes (a) carries every edge onto an edge and back, and (b) gives, cell by cell, the labels
+that the stored rows of that cell list in `adj` order. The original writer gives a parameter-free node (sum, concat,
+pooling) the cell of the last parameter node before it in `adj` order, not the cell whose code ran it, so the
+check uses that rule for them. The search walks `adj` rows in order; a row's predecessors
+are already placed, so the candidates are our unplaced nodes with exactly those predecessors and the next expected
+label of their cell. Ties (interchangeable nodes) are resolved by backtracking.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from itertools import combinations, product
+from math import comb, prod
+
+import numpy as np
+
+from tart.graph import ArchGraph
+from tart.graph_edit import contract_nodes
+from tart.primitives import PRIMITIVE_ID
+
+Label = tuple[int, str]  # (canonical primitive id, parameter name)
+
+
+@dataclass(frozen=True)
+class StoredNet:
+    """A stored net: plain edges of `adj` (sources < targets) and its `nodes` rows as (primitive, cell, name)."""
+
+    num_nodes: int
+    edges: np.ndarray  # (E, 2)
+    primitives: np.ndarray  # (N,) canonical ids, in row order of `nodes`
+    cells: np.ndarray  # (N,)
+    names: list[str]
+
+
+def blocks_by_cell(net: StoredNet) -> dict[int, list[Label]]:
+    blocks: dict[int, list[Label]] = defaultdict(list)
+    for p, c, name in zip(net.primitives.tolist(), net.cells.tolist(), net.names):
+        blocks[c].append((p, name))
+    return blocks
+
+
+def match_stored(ours: ArchGraph, net: StoredNet, max_steps: int = 200_000) -> np.ndarray | None:
+    """The map adj row -> our node if `ours` explains `net` (see module docstring), else None."""
+    if ours.num_nodes != net.num_nodes or len(set(ours.edges)) != len(net.edges):
+        return None
+    blocks = blocks_by_cell(net)
+    our_preds: dict[int, set[int]] = defaultdict(set)
+    for s, t in ours.edges:
+        our_preds[t].add(s)
+    by_preds: dict[frozenset[int], list[int]] = defaultdict(list)
+    for v in range(ours.num_nodes):
+        by_preds[frozenset(our_preds[v])].append(v)
+    adj_preds: list[list[int]] = [[] for _ in range(net.num_nodes)]
+    for s, t in net.edges.tolist():
+        adj_preds[t].append(s)
+
+    has_params = [bool(shape) for shape in ours.shapes]
+    mapping = np.full(net.num_nodes, -1, dtype=np.int64)
+    row_cell = np.zeros(net.num_nodes + 1, dtype=np.int64)  # row_cell[k + 1]: the cell that row k was filed under
+    used = np.zeros(ours.num_nodes, dtype=bool)
+    filled: dict[int, int] = defaultdict(int)
+    choices: list[list[int]] = []  # per placed row, the candidates not yet tried
+    k, steps = 0, 0
+    while 0 <= k < net.num_nodes:
+        steps += 1
+        if steps > max_steps:
+            return None
+        if len(choices) == k:  # first visit of row k: list its candidates
+            wanted = frozenset(int(mapping[s]) for s in adj_preds[k])
+            cands = []
+            for v in by_preds.get(wanted, ()):
+                cell = ours.cells[v] if has_params[v] else int(row_cell[k])
+                block = blocks.get(cell, [])
+                label = (ours.primitives[v], ours.names[v])
+                if not used[v] and filled[cell] < len(block) and block[filled[cell]] == label:
+                    cands.append(v)
+            choices.append(cands)
+        else:  # backtracking into row k: undo its placement
+            used[mapping[k]] = False
+            filled[int(row_cell[k + 1])] -= 1
+            mapping[k] = -1
+        if not choices[k]:
+            choices.pop()
+            k -= 1
+            continue
+        v = choices[k].pop()
+        mapping[k], used[v] = v, True
+        row_cell[k + 1] = ours.cells[v] if has_params[v] else row_cell[k]
+        filled[int(row_cell[k + 1])] += 1
+        k += 1
+    return mapping if k == net.num_nodes else None
+
+
+MISSING_KINDS = ("msa", "cse")
+
+
+def explain(ours: ArchGraph, net: StoredNet, max_subsets: int = 5_000) -> str:
+    """`exact`, `missing_msa_cse` (the stored net lacks msa/cse nodes that ours has: quirk 2), or `unexplained`.
+
+    When the stored net keeps some of its msa/cse nodes, every way of dropping the right number of ours is tried
+    (at most `max_subsets`); the original generator's choice depends on its own node order.
+    """
+    if match_stored(ours, net) is not None:
+        return "exact"
+    per_kind = []  # for msa and for cse: (our nodes of that kind, how many of them the stored net lacks)
+    for kind in MISSING_KINDS:
+        ours_of_kind = [v for v, p in enumerate(ours.primitives) if p == PRIMITIVE_ID[kind]]
+        per_kind.append((ours_of_kind, len(ours_of_kind) - int((net.primitives == PRIMITIVE_ID[kind]).sum())))
+    if any(drop < 0 for _, drop in per_kind) or all(drop == 0 for _, drop in per_kind):
+        return "unexplained"
+    if prod(comb(len(nodes), drop) for nodes, drop in per_kind) > max_subsets:
+        return "unexplained"
+    for subsets in product(*(combinations(nodes, drop) for nodes, drop in per_kind)):
+        if match_stored(contract_nodes(ours, {v for subset in subsets for v in subset}), net) is not None:
+            return "missing_msa_cse"
+    return "unexplained"
