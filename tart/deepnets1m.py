@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
+import ijson
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import shortest_path
@@ -83,22 +84,46 @@ def _id_map(file: Path, split: str, mapping: dict[str, str]) -> np.ndarray:
     return ids
 
 
+def _stream_meta(meta_path: Path, split: str) -> tuple[np.ndarray, dict]:
+    """(`n_cells` of every net, the split's id maps), streamed: the published 1M-net train meta is ~0.5 GB of
+    JSON, and parsing it whole would take several GB of memory. -1 where a record has no `n_cells`."""
+    try:
+        with open(meta_path, "rb") as fh:
+            records = ijson.items(fh, f"{split}.nets.item")
+            n_cells = np.fromiter((int(r.get("n_cells") or -1) for r in records), dtype=np.int32)
+        with open(meta_path, "rb") as fh:
+            meta = next(ijson.items(fh, f"{split}.meta"), None)
+    except (OSError, ijson.JSONError) as exc:
+        raise FormatError(f"{meta_path}: not a readable DeepNets-1M meta JSON ({exc})") from exc
+    if meta is None:
+        with open(meta_path, "rb") as fh:
+            splits = [v for prefix, event, v in ijson.parse(fh) if prefix == "" and event == "map_key"]
+        if split not in splits:
+            raise FormatError(f"{meta_path}: no split {split!r}; the file has {sorted(splits)}")
+        raise FormatError(f"{meta_path}: split {split!r} lacks nets/meta/primitives_ext/unique_op_names")
+    return n_cells, meta
+
+
+def _read_dataset(group: h5py.Group, path: str) -> np.ndarray:
+    """A whole dataset through h5py's low-level API: a third of the cost of `group[path][()]`, which matters at
+    a million nets."""
+    dataset = h5py.h5d.open(group.id, path.encode())
+    out = np.empty(dataset.shape, dtype=dataset.dtype)
+    if out.size:
+        dataset.read(h5py.h5s.ALL, h5py.h5s.ALL, out)
+    return out
+
+
 class DeepNetsFile:
     """Read-only access to one split of an HDF5 + meta JSON pair; nets are read one at a time (constant memory)."""
 
     def __init__(self, h5_path: Path, meta_path: Path, split: str) -> None:
         self.h5_path, self.meta_path, self.split = Path(h5_path), Path(meta_path), split
+        self._nets: list[dict] | None = None
+        self.n_cells, meta = _stream_meta(self.meta_path, split)
         try:
-            with open(meta_path) as fh:
-                meta = json.load(fh)
-        except (OSError, json.JSONDecodeError) as exc:
-            raise FormatError(f"{meta_path}: not a readable DeepNets-1M meta JSON ({exc})") from exc
-        if split not in meta:
-            raise FormatError(f"{meta_path}: no split {split!r}; the file has {sorted(meta)}")
-        try:
-            self.nets: list[dict] = meta[split]["nets"]
-            self.names: dict[str, str] = meta[split]["meta"]["unique_op_names"]
-            self.id_map = _id_map(meta_path, split, meta[split]["meta"]["primitives_ext"])
+            self.names: dict[str, str] = meta["unique_op_names"]
+            self.id_map = _id_map(meta_path, split, meta["primitives_ext"])
         except (KeyError, TypeError) as exc:
             raise FormatError(f"{meta_path}: split {split!r} lacks nets/meta/primitives_ext/unique_op_names") from exc
         try:
@@ -109,14 +134,23 @@ class DeepNetsFile:
             raise FormatError(f"{h5_path}: root attribute title is {self.h5.attrs.get('title')!r}, expected {TITLE!r}")
         if split not in self.h5:
             raise FormatError(f"{h5_path}: no group {split!r}; the file has {sorted(self.h5)}")
-        count = len(self.h5[split])
-        if count != len(self.nets):
+        self.group = self.h5[split]
+        count = len(self.group)
+        if count != len(self.n_cells):
             raise FormatError(
-                f"{h5_path} / {meta_path}: split {split!r} has {count} nets in HDF5 but {len(self.nets)} in meta"
+                f"{h5_path} / {meta_path}: split {split!r} has {count} nets in HDF5 but {len(self.n_cells)} in meta"
             )
 
+    @property
+    def nets(self) -> list[dict]:
+        """Every `net_args` record of the split (parsed on first use: about 3 GB for the 1M-net train meta)."""
+        if self._nets is None:
+            with open(self.meta_path) as fh:
+                self._nets = json.load(fh)[self.split]["nets"]
+        return self._nets
+
     def __len__(self) -> int:
-        return len(self.nets)
+        return len(self.n_cells)
 
     def __enter__(self) -> DeepNetsFile:
         return self
@@ -128,8 +162,7 @@ class DeepNetsFile:
         """Read and validate net `index`; `repair` is one of REPAIRS (see `find_misaligned_nodes`)."""
         where = f"{self.h5_path}: {self.split}/{index}"
         try:
-            group = self.h5[self.split][str(index)]
-            adj, nodes = group["adj"][()], group["nodes"][()]
+            adj, nodes = _read_dataset(self.group, f"{index}/adj"), _read_dataset(self.group, f"{index}/nodes")
         except KeyError:
             raise FormatError(f"{where}: missing net group or its adj/nodes datasets") from None
         except OSError as exc:
@@ -143,13 +176,15 @@ class DeepNetsFile:
         raw_ids = nodes[:, 0]
         if raw_ids.max(initial=0) >= len(self.id_map) or (self.id_map[raw_ids] == 255).any():
             raise FormatError(f"{where}: primitive id outside the meta's primitives_ext ({sorted(set(raw_ids))})")
-        if np.tril(adj).any():
+        rows, cols = np.divmod(np.flatnonzero(adj), n)  # 2-D np.nonzero is ~10x slower on these matrices
+        if (rows >= cols).any():
             raise FormatError(f"{where}: adj has entries on or below the diagonal; nodes must be in topological order")
-        n_cells = self.nets[index].get("n_cells")
-        if n_cells is not None and nodes[:, 1].max(initial=0) >= max(n_cells, 1):
+        n_cells = int(self.n_cells[index])
+        if n_cells >= 0 and nodes[:, 1].max(initial=0) >= max(n_cells, 1):
             raise FormatError(f"{where}: cell index {nodes[:, 1].max()} >= n_cells {n_cells}")
         primitives = self.id_map[raw_ids]
-        edges = np.argwhere(adj == 1).astype(np.int32)
+        plain = adj[rows, cols] == 1
+        edges = np.stack([rows[plain], cols[plain]], axis=1).astype(np.int32)
         bad = find_misaligned_nodes(primitives, edges)
         if len(bad) and repair == "error":
             raise FormatError(f"{where}: nodes {bad[:10].tolist()} contradict their edges (misaligned rows)")

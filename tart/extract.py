@@ -11,6 +11,7 @@ from tqdm import tqdm
 
 from tart import schemas
 from tart.deepnets1m import DeepNetsFile, FormatError, NetRecord
+from tart.parallel import parallel_map
 
 
 def _row(rec: NetRecord, shapes: list | None) -> dict:
@@ -27,7 +28,7 @@ def _row(rec: NetRecord, shapes: list | None) -> dict:
         "name_ids": rec.name_ids.tolist(),
         "edge_src": rec.edges[:, 0].tolist(),
         "edge_dst": rec.edges[:, 1].tolist(),
-        "shapes": shapes if shapes is not None else [[] for _ in rec.primitives],
+        "shapes": shapes if shapes is not None else [[]] * len(rec.primitives),
         "misaligned": rec.misaligned,
     }
 
@@ -41,26 +42,50 @@ def _load_shapes(path: Path | None, count: int) -> list | None:
     return table["shapes"].to_pylist()
 
 
-def extract(
-    h5: Path, meta: Path, split: str, out_dir: Path, repair: str, shard_size: int, shapes: Path | None = None
-) -> dict:
-    """Write `out_dir/graphs-XXXXX.parquet` shards; returns a summary (counts, misaligned nets, shard names).
+def _extract_shard(job: tuple[Path, Path, str, str, int, int, Path, list | None, str]) -> tuple[str, int]:
+    """Nets start..stop-1 -> graphs shard start // shard_size; returns (shard name, misaligned nets)."""
+    h5, meta, split, repair, start, stop, out_dir, shapes, name = job
+    rows, misaligned = [], 0
+    with DeepNetsFile(h5, meta, split) as source:
+        for index in range(start, stop):
+            rec = source.read(index, repair=repair)
+            rows.append(_row(rec, shapes[index - start] if shapes is not None else None))
+            misaligned += rec.misaligned
+    schemas.write_table(pa.Table.from_pylist(rows, schemas.GRAPHS), out_dir / name, schemas.GRAPHS)
+    return name, misaligned
 
+
+def extract(
+    h5: Path,
+    meta: Path,
+    split: str,
+    out_dir: Path,
+    repair: str,
+    shard_size: int,
+    shapes: Path | None = None,
+    workers: int | None = None,
+) -> dict:
+    """Write `out_dir/graphs-XXXXX.parquet` shards (shard k = nets k*shard_size...); returns a summary.
+
+    Shards are read and written by `workers` processes (default: one per core); the output does not depend on it.
     The directory is replaced only when every net has been read and validated.
     """
     summary = {"split": split, "nets": 0, "misaligned": 0, "repair": repair, "shards": []}
-    with schemas.atomic_dir(out_dir) as tmp_dir, DeepNetsFile(h5, meta, split) as source:
-        node_shapes = _load_shapes(shapes, len(source))
-        rows: list[dict] = []
-        for index in tqdm(range(len(source)), desc=f"extract {split}", unit="net"):
-            rec = source.read(index, repair=repair)
-            rows.append(_row(rec, node_shapes[index] if node_shapes is not None else None))
-            summary["misaligned"] += rec.misaligned
-            if len(rows) == shard_size or index == len(source) - 1:
-                name = f"graphs-{len(summary['shards']):05d}.parquet"
-                schemas.write_table(pa.Table.from_pylist(rows, schemas.GRAPHS), tmp_dir / name, schemas.GRAPHS)
+    with schemas.atomic_dir(out_dir) as tmp_dir:
+        with DeepNetsFile(h5, meta, split) as source:
+            count = len(source)
+        node_shapes = _load_shapes(shapes, count)
+        jobs = [
+            (h5, meta, split, repair, start, min(start + shard_size, count), tmp_dir,
+             node_shapes[start : start + shard_size] if node_shapes is not None else None,
+             f"graphs-{k:05d}.parquet")
+            for k, start in enumerate(range(0, count, shard_size))
+        ]  # fmt: skip
+        with tqdm(total=count, desc=f"extract {split}", unit="net") as bar:
+            for (name, misaligned), job in zip(parallel_map(_extract_shard, jobs, workers), jobs):
                 summary["shards"].append(name)
-                rows = []
-        summary["nets"] = len(source)
+                summary["misaligned"] += misaligned
+                bar.update(job[5] - job[4])
+        summary["nets"] = count
         (tmp_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from tart import schemas
+from tart.parallel import parallel_map
 from tart.primitives import PRIMITIVES
 
 PAD = "<pad>"
@@ -88,16 +89,23 @@ def tokenize_row(row: dict, vocab: dict) -> dict:
     }
 
 
-def tokenize(graphs_dir: Path, out_dir: Path) -> dict:
-    """Tokenize every graph shard into a token shard of the same name; write `vocab.json`."""
+def _tokenize_shard(job: tuple[Path, Path, dict]) -> None:
+    shard, out_dir, vocab = job
+    rows = pq.read_table(shard).to_pylist()
+    table = pa.Table.from_pylist([tokenize_row(r, vocab) for r in rows], schemas.TOKENS)
+    schemas.write_table(table, out_dir / shard.name.replace("graphs-", "tokens-"), schemas.TOKENS)
+
+
+def tokenize(graphs_dir: Path, out_dir: Path, workers: int | None = None) -> dict:
+    """Tokenize every graph shard into a token shard of the same name (`workers` processes, default one per
+    core; the output does not depend on it); write `vocab.json`."""
     shards = sorted(graphs_dir.glob("graphs-*.parquet"))
     if not shards:
         raise FileNotFoundError(f"{graphs_dir}: no graphs-*.parquet shards; run the extract stage first")
     vocab = vocabulary()
     with schemas.atomic_dir(out_dir) as tmp_dir:
-        for shard in tqdm(shards, desc="tokenize", unit="shard"):
-            rows = pq.read_table(shard).to_pylist()
-            table = pa.Table.from_pylist([tokenize_row(r, vocab) for r in rows], schemas.TOKENS)
-            schemas.write_table(table, tmp_dir / shard.name.replace("graphs-", "tokens-"), schemas.TOKENS)
+        jobs = [(shard, tmp_dir, vocab) for shard in shards]
+        for _ in tqdm(parallel_map(_tokenize_shard, jobs, workers), total=len(jobs), desc="tokenize", unit="shard"):
+            pass
         (tmp_dir / "vocab.json").write_text(json.dumps(vocab, indent=2) + "\n")
     return vocab
