@@ -2,6 +2,8 @@
 
 python -m tart.benchmarks build         # time the NB201 -> DeepNets-1M build of all 15,625 nets
 python -m tart.benchmarks token-bound   # how much a token scheme can know: distinct sequences, oracle tau
+python -m tart.benchmarks scale [NETS [UNIQUE]]  # generation rate; extract + tokenize 1M graphs (bench_scale)
+python -m tart.benchmarks generator-stats [NETS]  # our generator vs the DeepNets-1M reference files (tart.gen_stats)
 """
 
 from __future__ import annotations
@@ -100,6 +102,11 @@ def main(argv: list[str]) -> None:
         result = token_bound(p.paths.tokens, p.paths.labels, p.train.target, p.evaluate.test_label)
         _write("token_bound", result)
         replace_section(Path("README.md"), "token-bound", token_bound_markdown(result))
+    elif argv[:1] == ["scale"] and len(argv) <= 3:
+        from tart.bench_scale import scale_benchmark
+
+        nets, unique = (int(argv[1]) if len(argv) > 1 else 1_000_000), (int(argv[2]) if len(argv) > 2 else 20_000)
+        _write("scale", scale_benchmark(nets, unique))
     else:
         sys.exit(__doc__)
 

@@ -42,15 +42,31 @@ def _load_shapes(path: Path | None, count: int) -> list | None:
     return table["shapes"].to_pylist()
 
 
-def _extract_shard(job: tuple[Path, Path, str, str, int, int, Path, list | None, str]) -> tuple[str, int]:
-    """Nets start..stop-1 -> graphs shard start // shard_size; returns (shard name, misaligned nets)."""
-    h5, meta, split, repair, start, stop, out_dir, shapes, name = job
+_source: DeepNetsFile | None = None  # the file a worker process reads (its meta JSON is parsed once per process)
+
+
+def _open_source(h5: Path, meta: Path, split: str) -> None:
+    global _source
+    _close_source()
+    _source = DeepNetsFile(h5, meta, split)
+
+
+def _close_source() -> None:
+    global _source
+    if _source is not None:
+        _source.h5.close()
+        _source = None
+
+
+def _extract_shard(job: tuple[str, int, int, Path, list | None, str]) -> tuple[str, int]:
+    """Nets start..stop-1 of the worker's file -> one graphs shard; returns (shard name, misaligned nets)."""
+    repair, start, stop, out_dir, shapes, name = job
+    assert _source is not None, "worker started without _open_source"
     rows, misaligned = [], 0
-    with DeepNetsFile(h5, meta, split) as source:
-        for index in range(start, stop):
-            rec = source.read(index, repair=repair)
-            rows.append(_row(rec, shapes[index - start] if shapes is not None else None))
-            misaligned += rec.misaligned
+    for index in range(start, stop):
+        rec = _source.read(index, repair=repair)
+        rows.append(_row(rec, shapes[index - start] if shapes is not None else None))
+        misaligned += rec.misaligned
     schemas.write_table(pa.Table.from_pylist(rows, schemas.GRAPHS), out_dir / name, schemas.GRAPHS)
     return name, misaligned
 
@@ -76,16 +92,20 @@ def extract(
             count = len(source)
         node_shapes = _load_shapes(shapes, count)
         jobs = [
-            (h5, meta, split, repair, start, min(start + shard_size, count), tmp_dir,
+            (repair, start, min(start + shard_size, count), tmp_dir,
              node_shapes[start : start + shard_size] if node_shapes is not None else None,
              f"graphs-{k:05d}.parquet")
             for k, start in enumerate(range(0, count, shard_size))
         ]  # fmt: skip
         with tqdm(total=count, desc=f"extract {split}", unit="net") as bar:
-            for (name, misaligned), job in zip(parallel_map(_extract_shard, jobs, workers), jobs):
-                summary["shards"].append(name)
-                summary["misaligned"] += misaligned
-                bar.update(job[5] - job[4])
+            try:
+                results = parallel_map(_extract_shard, jobs, workers, _open_source, (h5, meta, split))
+                for (name, misaligned), job in zip(results, jobs):
+                    summary["shards"].append(name)
+                    summary["misaligned"] += misaligned
+                    bar.update(job[2] - job[1])
+            finally:
+                _close_source()
         summary["nets"] = count
         (tmp_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
