@@ -122,8 +122,12 @@ def scale_benchmark(nets: int, unique: int, workers: int | None = None) -> dict:
         "generation": rates,
         "generation_speedup_per_core_vs_original": round(per_core / ORIGINAL_NETS_PER_SECOND_PER_CORE, 1),
         "file": {"nets": nets, "unique_nets": unique, "gb": round(file_gb, 2), "build_seconds": round(build_seconds)},
-        "extract_tokenize": {**measured, **timings, "workers": workers,
-                             "graphs_per_second": round(nets / measured["seconds"])},  # fmt: skip
+        "extract_tokenize": {
+            **measured,
+            **timings,
+            "workers": workers,
+            "graphs_per_second": round(nets / measured["seconds"]),
+        },  # fmt: skip
         "targets": {"seconds_max": 600, "rss_gb_max": 4.0, "generation_per_core_min": 4 * 11},
     }
 

@@ -81,6 +81,64 @@ def info(params: Annotated[Path, PARAMS] = Path("params.yaml")) -> None:
     typer.echo(json.dumps(report, indent=2))
 
 
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Argument(help="directory for the shards (created; an earlier run there resumes)")],
+    count: Annotated[int, typer.Option(help="number of nets")] = 1000,
+    split: Annotated[str, typer.Option(help="split (HDF5 group) name, e.g. train / val / test")] = "train",
+    variant: Annotated[str | None, typer.Option(help="default | wide | deep | dense | bnfree")] = None,
+    seed: Annotated[int | None, typer.Option(help="random stream (default: params generate.seed)")] = None,
+    workers: Annotated[int | None, typer.Option(help="processes (default: params, else one per core)")] = None,
+    shard_size: Annotated[int | None, typer.Option(help="nets per shard file")] = None,
+    merge: Annotated[bool, typer.Option(help="also write one deepnets1m_SPLIT.hdf5 + meta from the shards")] = False,
+    params: Annotated[Path, PARAMS] = Path("params.yaml"),
+) -> None:
+    """Generate DeepNets-1M-style nets into shards in the published layout (seeded, resumable, parallel)."""
+    from tart.deepnets1m import FormatError
+    from tart.generate import GeneratorConfigError, merge_shards
+    from tart.generate import generate as run_generator
+
+    g = _params(params).generate
+    try:
+        summary = run_generator(out, split, count, seed=g.seed if seed is None else seed,
+                                variant=variant or g.variant, shard_size=shard_size or g.shard_size,
+                                workers=workers or g.workers)  # fmt: skip
+        if merge:
+            merge_shards(out, split, out / f"deepnets1m_{split}.hdf5", out / f"deepnets1m_{split}_meta.json")
+    except (GeneratorConfigError, FormatError) as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(json.dumps(summary, indent=2))
+
+
+@app.command()
+def properties(
+    h5: Annotated[Path, typer.Argument(help="DeepNets-1M-format HDF5 of DARTS-style nets")],
+    meta: Annotated[Path, typer.Argument(help="its meta JSON (the net_args records are rebuilt)")],
+    out: Annotated[Path, typer.Argument(help="Parquet file to write: net, params, flops, latency_ms")],
+    split: Annotated[str, typer.Option(help="split name")] = "train",
+    limit: Annotated[int | None, typer.Option(help="only the first N nets")] = None,
+    latency: Annotated[bool, typer.Option(help="also time inference (protocol: params properties.latency)")] = True,
+    params: Annotated[Path, PARAMS] = Path("params.yaml"),
+) -> None:
+    """Measure parameters, FLOPs and latency of the nets of a file, as labels."""
+    from tart import schemas
+    from tart.deepnets1m import DeepNetsFile, FormatError
+    from tart.properties import PROPERTIES, LatencyProtocol, measure
+    from tart.spaces.darts import NetArgsError
+
+    protocol = LatencyProtocol(**_params(params).properties.latency.model_dump()) if latency else None
+    try:
+        with DeepNetsFile(h5, meta, split) as f:
+            nets = f.nets[:limit] if limit else f.nets
+        table = measure(enumerate(nets), protocol)
+    except (FormatError, NetArgsError, RuntimeError) as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from exc
+    schemas.write_table(table, out, PROPERTIES)
+    typer.echo(f"wrote {out} ({table.num_rows} nets)")
+
+
 report_app = typer.Typer(help="Compare results across commits.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 

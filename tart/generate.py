@@ -89,16 +89,23 @@ def _choice(rng: np.random.Generator, options: tuple | list):
 
 def sample_genotype(rng: np.random.Generator, steps: int, only_pool: bool, drop_concat: bool, allow_none: bool,
                     allow_msa: bool) -> Genotype:  # fmt: skip
-    """Two cells with `steps` nodes each; every node sums two ops on earlier states (0, 1 = the cell inputs)."""
+    """Two cells with `steps` nodes each; node k sums two ops on two different earlier states (0, 1 = the cell
+    inputs, 2.. = earlier nodes), as in DARTS."""
     normal_ops = (*TRAINABLE, *PARAMETER_FREE, "cse", *(("msa",) if allow_msa else ()), *(("none",) * allow_none))
     reduce_ops = (*PARAMETER_FREE, *(("none",) * allow_none)) if only_pool else normal_ops
     cells = []
     for ops in (normal_ops, reduce_ops):
-        cells.append(tuple((_choice(rng, ops), int(rng.integers(0, 2 + k // 2))) for k in range(2 * steps)))
+        edges = []
+        for k in range(steps):
+            for source in rng.choice(2 + k, size=2, replace=False):
+                edges.append((_choice(rng, ops), int(source)))
+        cells.append(tuple(edges))
     states = range(2, 2 + steps)
-    if drop_concat:  # concatenate only the states that no later node reads, in either cell
-        read = {i for cell in cells for _, i in cell}
-        concat = tuple(s for s in states if s not in read) or (2 + steps - 1,)
+    if drop_concat:
+        # Both cells share the concat list, so only a state that later nodes of *both* cells read can be left out
+        # (in a cell where nothing read it, its ops would be dead).
+        read_in_both = set.intersection(*({i for _, i in cell} for cell in cells))
+        concat = tuple(s for s in states if s not in read_in_both)
     else:
         concat = tuple(states)
     return Genotype(cells[0], concat, cells[1], concat)

@@ -153,6 +153,51 @@ class Retrain(Section):
         return self
 
 
+class Generate(Section):
+    """Defaults of `tart generate` (our DeepNets-1M-style generator); not a DVC stage."""
+
+    variant: Literal["default", "wide", "deep", "dense", "bnfree"] = "default"
+    seed: int = 0
+    shard_size: int = Field(10_000, ge=1)
+    workers: int | None = Field(None, ge=1, description="processes (default: one per usable core)")
+
+
+class Latency(Section):
+    batch_size: int = Field(1, ge=1)
+    warmup: int = Field(5, ge=0)
+    repeats: int = Field(20, ge=1)
+    threads: int = Field(1, ge=1)
+    device: Literal["cpu", "cuda"] = "cpu"
+
+
+class Properties(Section):
+    """Self-measured labels of DARTS-style nets (`tart properties`); the latency protocol lives here."""
+
+    latency: Latency = Latency()
+
+
+class DeepNets1MProtocol(Section):
+    """The DeepNets-1M property protocol profile (profiles/deepnets1m/dvc.yaml); needs the published eval file."""
+
+    eval_h5: Path | None = Field(None, description="published deepnets1m_eval.hdf5 (see README)")
+    eval_meta: Path | None = Field(None, description="deepnets1m_eval_meta.json from deepnets1m_meta.tar.gz")
+    eval_md5: str | None = "1f5641329271583ad068f43e1521517e"
+    labels: Path = Path("data/raw/deepnets1m_ppuda/results_cifar10.json")
+    properties: list[Literal["val_acc", "val_acc_noise", "time", "converge_time", "test_acc"]] = [
+        "val_acc", "val_acc_noise", "time", "converge_time"]  # fmt: skip
+    fit_split: str = "val"
+    test_split: str = "test"
+    repair: Literal["report", "error", "keep_first_in_edge"] = "keep_first_in_edge"
+    seeds: list[int] = Field([0, 1, 2, 3, 4], min_length=1)
+    holdout: int = Field(50, ge=1, description="fit nets held out to pick TART's best epoch")
+    svr_c: list[float] = [0.1, 1.0, 10.0, 100.0]
+    svr_gamma: list[float | Literal["scale"]] = ["scale", 0.01, 0.1, 1.0]
+    svr_epsilon: list[float] = [0.01, 0.1, 0.5]
+    svr_folds: int = Field(5, ge=2)
+    train: Train = Train(channels=["tokens", "near_tokens", "far_tokens"], attention_bias="edges", dropout=0.1,
+                         epochs=40, batch_size=32, lr=0.002, target="val_acc")  # fmt: skip
+
+
 class Params(Section):
     paths: Paths
     fetch: Fetch
@@ -166,6 +211,9 @@ class Params(Section):
     baselines: Baselines = Baselines()
     narformer: NarFormer = NarFormer()
     retrain: Retrain = Retrain()
+    generate: Generate = Generate()
+    properties: Properties = Properties()
+    deepnets1m_protocol: DeepNets1MProtocol = DeepNets1MProtocol()
 
 
 def load_params(path: Path = Path("params.yaml")) -> Params:

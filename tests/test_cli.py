@@ -4,7 +4,9 @@ import subprocess
 import sys
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
+from conftest import ROOT
 from typer.testing import CliRunner
 
 from tart.cli import app
@@ -111,3 +113,21 @@ def test_report_diff_bad_input(history):
     (history / "reports" / "metrics.json").unlink()
     assert "run `dvc repro` first" in runner.invoke(app, ["report", "diff"]).output
     assert runner.invoke(app, ["report", "diff", "--format", "xml"]).exit_code == 2
+
+
+def test_generate_and_properties_commands(tmp_path):
+    out = tmp_path / "gen"
+    result = runner.invoke(app, ["generate", str(out), "--count", "5", "--shard-size", "2", "--workers", "1",
+                                 "--merge", "--params", str(ROOT / "params.yaml")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout[result.stdout.index("{") :])["shards"] == 3
+    h5, meta = out / "deepnets1m_train.hdf5", out / "deepnets1m_train_meta.json"
+    table = tmp_path / "props.parquet"
+    result = runner.invoke(app, ["properties", str(h5), str(meta), str(table), "--limit", "2", "--no-latency",
+                                 "--params", str(ROOT / "params.yaml")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = pq.read_table(table).to_pylist()
+    assert [r["net"] for r in rows] == [0, 1] and all(r["flops"] > 0 and r["latency_ms"] is None for r in rows)
+    result = runner.invoke(app, ["generate", str(out), "--count", "5", "--seed", "9", "--params",
+                                 str(ROOT / "params.yaml")])  # fmt: skip
+    assert result.exit_code == 1 and "other settings" in result.output

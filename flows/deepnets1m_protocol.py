@@ -1,0 +1,35 @@
+"""Profile stage (profiles/deepnets1m/dvc.yaml): the DeepNets-1M property protocol on the published eval file."""
+
+import sys
+import tempfile
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from flows.common import params, recorded
+from tart.deepnets1m_protocol import MissingPublishedFile, protocol_markdown, require_inputs, run_protocol
+from tart.schemas import write_json
+
+
+@task(cache_policy=NO_CACHE)
+def protocol_task(cfg, work):
+    return run_protocol(cfg, work)
+
+
+@flow(name="deepnets1m_protocol")
+def deepnets1m_protocol_flow() -> None:
+    p = params()
+    with recorded("deepnets1m_protocol", p), tempfile.TemporaryDirectory() as work:
+        result = protocol_task(p.deepnets1m_protocol, Path(work))
+    write_json(result, p.paths.reports / "deepnets1m_protocol.json")
+    (p.paths.reports / "deepnets1m_protocol.md").write_text(protocol_markdown(result) + "\n")
+    get_run_logger().info("\n%s", protocol_markdown(result))
+
+
+if __name__ == "__main__":
+    try:  # a missing published file is the common case here: one message, no traceback
+        require_inputs(params().deepnets1m_protocol)
+    except (MissingPublishedFile, FileNotFoundError) as exc:
+        sys.exit(f"deepnets1m_protocol: {exc}")
+    deepnets1m_protocol_flow()
