@@ -4,6 +4,7 @@ python -m tart.benchmarks build         # time the NB201 -> DeepNets-1M build of
 python -m tart.benchmarks token-bound   # how much a token scheme can know: distinct sequences, oracle tau
 python -m tart.benchmarks scale [NETS [UNIQUE]]  # generation rate; extract + tokenize 1M graphs (bench_scale)
 python -m tart.benchmarks generator-stats [NETS]  # our generator vs the DeepNets-1M reference files (tart.gen_stats)
+python -m tart.benchmarks darts-reference  # rebuild the reference files' nets: parameter counts, graph matches
 """
 
 from __future__ import annotations
@@ -92,6 +93,12 @@ def _write(name: str, result: dict) -> None:
     print(f"wrote {out}")
 
 
+def _reference_dir(p) -> Path:
+    return (
+        Path(os.environ.get("TART_DATA_MIRROR") or p.fetch.mirror or "../shared/data") / "deepnets1m_format_reference"
+    )
+
+
 def main(argv: list[str]) -> None:
     from tart.params import load_params
 
@@ -107,6 +114,19 @@ def main(argv: list[str]) -> None:
 
         nets, unique = (int(argv[1]) if len(argv) > 1 else 1_000_000), (int(argv[2]) if len(argv) > 2 else 20_000)
         _write("scale", scale_benchmark(nets, unique))
+    elif argv == ["darts-reference"]:
+        from tart.reference_match import explain_reference_files
+
+        _write("darts_reference", explain_reference_files(_reference_dir(p)))
+    elif argv[:1] == ["generator-stats"] and len(argv) <= 2:
+        from tart.gen_stats import generator_stats
+
+        reference = _reference_dir(p)
+        count = int(argv[1]) if len(argv) > 1 else 2000
+        _write(
+            "generator_stats",
+            generator_stats(reference, count, 0, Path("reports/benchmarks/generator_vs_reference.png")),
+        )
     else:
         sys.exit(__doc__)
 

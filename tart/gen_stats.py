@@ -10,7 +10,6 @@ both as generated and with msa/cse nodes contracted, which is how the original g
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib
@@ -154,9 +153,3 @@ def generator_stats(reference_dir: Path, count: int, seed: int, figure: Path) ->
     result = compare(ours, ref)
     plot(ours, ref, result, figure)
     return {**result, "figure": str(figure), "seed": seed}
-
-
-if __name__ == "__main__":
-    import sys
-
-    print(json.dumps(generator_stats(Path(sys.argv[1]), int(sys.argv[2]), 0, Path("/tmp/gen_stats.png")), indent=1))

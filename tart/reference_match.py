@@ -16,6 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from itertools import combinations, product
 from math import comb, prod
+from pathlib import Path
 
 import numpy as np
 
@@ -99,23 +100,72 @@ def match_stored(ours: ArchGraph, net: StoredNet, max_steps: int = 200_000) -> n
 MISSING_KINDS = ("msa", "cse")
 
 
-def explain(ours: ArchGraph, net: StoredNet, max_subsets: int = 5_000) -> str:
+@dataclass(frozen=True)
+class Explanation:
+    verdict: str  # exact | missing_msa_cse | unexplained
+    graph: ArchGraph | None = None  # ours, with the msa/cse nodes the stored net lacks contracted
+    mapping: np.ndarray | None = None  # adj row -> node of `graph`
+
+
+def explain(ours: ArchGraph, net: StoredNet, max_subsets: int = 5_000) -> Explanation:
     """`exact`, `missing_msa_cse` (the stored net lacks msa/cse nodes that ours has: quirk 2), or `unexplained`.
 
     When the stored net keeps some of its msa/cse nodes, every way of dropping the right number of ours is tried
     (at most `max_subsets`); the original generator's choice depends on its own node order.
     """
-    if match_stored(ours, net) is not None:
-        return "exact"
+    mapping = match_stored(ours, net)
+    if mapping is not None:
+        return Explanation("exact", ours, mapping)
     per_kind = []  # for msa and for cse: (our nodes of that kind, how many of them the stored net lacks)
     for kind in MISSING_KINDS:
         ours_of_kind = [v for v, p in enumerate(ours.primitives) if p == PRIMITIVE_ID[kind]]
         per_kind.append((ours_of_kind, len(ours_of_kind) - int((net.primitives == PRIMITIVE_ID[kind]).sum())))
     if any(drop < 0 for _, drop in per_kind) or all(drop == 0 for _, drop in per_kind):
-        return "unexplained"
+        return Explanation("unexplained")
     if prod(comb(len(nodes), drop) for nodes, drop in per_kind) > max_subsets:
-        return "unexplained"
+        return Explanation("unexplained")
     for subsets in product(*(combinations(nodes, drop) for nodes, drop in per_kind)):
-        if match_stored(contract_nodes(ours, {v for subset in subsets for v in subset}), net) is not None:
-            return "missing_msa_cse"
-    return "unexplained"
+        graph = contract_nodes(ours, {v for subset in subsets for v in subset})
+        mapping = match_stored(graph, net)
+        if mapping is not None:
+            return Explanation("missing_msa_cse", graph, mapping)
+    return Explanation("unexplained")
+
+
+def realigned_rows(explanation: Explanation) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The principled repair of quirk 1: (primitive, cell, name) of every `adj` row, read off the rebuilt net
+    that explains the stored graph (cells by module structure, not by the original writer's order)."""
+    if explanation.mapping is None or explanation.graph is None:
+        raise ValueError("only an explained net can be realigned")
+    g, order = explanation.graph, explanation.mapping
+    return (np.array([g.primitives[v] for v in order], dtype=np.uint8), np.array([g.cells[v] for v in order]),
+            [g.names[v] for v in order])  # fmt: skip
+
+
+def explain_reference_files(reference_dir: Path) -> dict:
+    """Rebuild every net of the format-reference files from its meta record; count parameter-count matches
+    (CIFAR and ImageNet input) and how each stored graph is explained (see `explain`)."""
+    from tart.deepnets1m import DeepNetsFile
+    from tart.spaces.darts import NetArgs, build_network, count_params, darts_graph
+
+    result: dict = {}
+    for stem, split in (("deepnets1m_train", "train"), ("deepnets1m_eval", "val"), ("deepnets1m_eval", "test")):
+        counts = {"nets": 0, "params_cifar10_equal": 0, "params_imagenet_equal": 0, "exact": 0,
+                  "missing_msa_cse": 0, "unexplained": 0, "unexplained_nets": []}  # fmt: skip
+        with DeepNetsFile(reference_dir / f"{stem}.hdf5", reference_dir / f"{stem}_meta.json", split) as f:
+            for index in range(len(f)):
+                record, rec = f.nets[index], f.read(index)
+                args = NetArgs.from_record(record)
+                counts["nets"] += 1
+                counts["params_cifar10_equal"] += count_params(build_network(args)) == record["num_params"]["cifar10"]
+                counts["params_imagenet_equal"] += (
+                    count_params(build_network(args, imagenet=True)) == record["num_params"]["imagenet"]
+                )
+                stored = StoredNet(len(rec.primitives), rec.edges, rec.primitives, rec.cells,
+                                   [f.names[str(n)] for n in rec.name_ids])  # fmt: skip
+                verdict = explain(darts_graph(args), stored).verdict
+                counts[verdict] += 1
+                if verdict == "unexplained":
+                    counts["unexplained_nets"].append(index)
+        result[split] = counts
+    return result

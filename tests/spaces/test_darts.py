@@ -3,11 +3,11 @@ import json
 import pytest
 import torch
 
-from tart.deepnets1m import DeepNetsFile
+from tart.deepnets1m import DeepNetsFile, find_misaligned_nodes
 from tart.graph import ArchGraph
 from tart.graph_edit import simplify
 from tart.primitives import PRIMITIVE_ID
-from tart.reference_match import StoredNet, explain, match_stored
+from tart.reference_match import StoredNet, explain, match_stored, realigned_rows
 from tart.spaces.darts import DARTS_V2, Genotype, NetArgs, NetArgsError, build_network, count_params, darts_graph
 from tart.spaces.darts_fast import count_params_fast, fast_graph
 from tart.spaces.darts_ops import OpNameError, parse_op
@@ -118,7 +118,7 @@ def test_reference_nets_are_rebuilt(reference):
             assert count_params_fast(args, imagenet=True) == record["num_params"]["imagenet"]
             graph = darts_graph(args)
             assert same_graph(graph, fast_graph(args))
-            categories.append(explain(graph, stored(fh, index)))
+            categories.append(explain(graph, stored(fh, index)).verdict)
     assert set(categories) == {"exact", "missing_msa_cse"}
     assert categories.count("exact") >= 15
 
@@ -130,4 +130,17 @@ def test_matching_refuses_a_changed_graph(reference):
     assert match_stored(graph, net) is not None
     record = json.loads(json.dumps(record))
     record["genotype"]["normal"][0][0] = "conv_5x5" if record["genotype"]["normal"][0][0] != "conv_5x5" else "conv_3x3"
-    assert explain(fast_graph(record), net) == "unexplained"
+    assert explain(fast_graph(record), net).verdict == "unexplained"
+
+
+def test_realigned_rows_repair_the_misaligned_reference_nets(reference):
+    """The stored rows of net 0 contradict its edges (quirk 1); the rebuilt labels never do."""
+    with DeepNetsFile(reference / "deepnets1m_eval.hdf5", reference / "deepnets1m_eval_meta.json", "val") as fh:
+        repaired = 0
+        for index in range(10):
+            rec, net = fh.read(index), stored(fh, index)
+            primitives, _, names = realigned_rows(explain(fast_graph(fh.nets[index]), net))
+            assert len(find_misaligned_nodes(primitives, rec.edges)) == 0
+            assert sorted(names) == sorted(net.names)  # same rows, in adj order
+            repaired += rec.misaligned
+    assert repaired >= 5
