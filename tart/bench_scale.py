@@ -132,6 +132,23 @@ def scale_benchmark(nets: int, unique: int, workers: int | None = None) -> dict:
     }
 
 
+def scale_markdown(r: dict) -> str:
+    one, many = r["generation"]
+    et = r["extract_tokenize"]
+    return "\n".join([
+        "| measure | result | target |",
+        "|---|---|---|",
+        f"| generation, 1 process | {one['nets_per_second']} nets/s ({r['generation_speedup_per_core_vs_original']}x "
+        f"the original generator's ~{ORIGINAL_NETS_PER_SECOND_PER_CORE:.0f} nets/s per core) | >= 44 nets/s per core |",
+        f"| generation, {many['workers']} processes | {many['nets_per_second']} nets/s | |",
+        f"| {r['file']['nets']:,}-graph train file: extract + tokenize ({et['workers']} processes) | "
+        f"{et['seconds']:.0f} s (extract {et['extract_seconds']:.0f} s, tokenize {et['tokenize_seconds']:.0f} s), "
+        f"{et['graphs_per_second']:,} graphs/s | <= 600 s |",
+        "| peak memory of that (summed RSS / PSS of the process tree) | "
+        f"{et['peak_rss_gb']} GB / {et['peak_pss_gb']} GB | <= 4 GB |",
+    ])  # fmt: skip
+
+
 def _extract_and_tokenize(h5: Path, meta: Path, tmp: Path, workers: int) -> None:
     from tart.extract import extract
     from tart.tokenize import tokenize

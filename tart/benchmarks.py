@@ -110,23 +110,26 @@ def main(argv: list[str]) -> None:
         _write("token_bound", result)
         replace_section(Path("README.md"), "token-bound", token_bound_markdown(result))
     elif argv[:1] == ["scale"] and len(argv) <= 3:
-        from tart.bench_scale import scale_benchmark
+        from tart.bench_scale import scale_benchmark, scale_markdown
 
         nets, unique = (int(argv[1]) if len(argv) > 1 else 1_000_000), (int(argv[2]) if len(argv) > 2 else 20_000)
-        _write("scale", scale_benchmark(nets, unique))
+        result = scale_benchmark(nets, unique)
+        _write("scale", result)
+        replace_section(Path("README.md"), "scale", scale_markdown(result))
     elif argv == ["darts-reference"]:
-        from tart.reference_match import explain_reference_files
+        from tart.reference_match import explain_reference_files, reference_markdown
 
-        _write("darts_reference", explain_reference_files(_reference_dir(p)))
+        result = explain_reference_files(_reference_dir(p))
+        _write("darts_reference", result)
+        replace_section(Path("README.md"), "darts-reference", reference_markdown(result))
     elif argv[:1] == ["generator-stats"] and len(argv) <= 2:
-        from tart.gen_stats import generator_stats
+        from tart.gen_stats import generator_stats, stats_markdown
 
         reference = _reference_dir(p)
         count = int(argv[1]) if len(argv) > 1 else 2000
-        _write(
-            "generator_stats",
-            generator_stats(reference, count, 0, Path("reports/benchmarks/generator_vs_reference.png")),
-        )
+        result = generator_stats(reference, count, 0, Path("reports/benchmarks/generator_vs_reference.png"))
+        _write("generator_stats", result)
+        replace_section(Path("README.md"), "generator-stats", stats_markdown(result))
     else:
         sys.exit(__doc__)
 

@@ -114,15 +114,16 @@ def plot(ours: dict, ref: dict, result: dict, path: Path) -> None:
     fig, axes = plt.subplots(2, 2, figsize=(12, 8))
     ax = axes[0, 0]
     bins = np.linspace(0, max(ours["nodes"].max(), ref["nodes"].max()), 40)
-    ax.hist(ours["nodes_contracted"], bins, density=True, alpha=0.5, label="ours (msa/cse contracted)")
-    ax.hist(ref["nodes"], bins, density=True, alpha=0.5, label="reference files")
-    ax.set(xlabel="nodes per net", ylabel="density", title="Node count")
+    share = lambda v: np.full(len(v), 1 / len(v))  # noqa: E731  (fraction of nets per bin)
+    ax.hist(ours["nodes_contracted"], bins, weights=share(ours["nodes"]), alpha=0.5, label="ours (msa/cse contracted)")
+    ax.hist(ref["nodes"], bins, weights=share(ref["nodes"]), alpha=0.5, label="reference files")
+    ax.set(xlabel="nodes per net", ylabel="fraction of nets", title="Node count")
     ax.legend()
     ax = axes[0, 1]
     bins = np.logspace(4, 7.1, 40)
-    ax.hist(ours["params"], bins, density=True, alpha=0.5, label="ours")
-    ax.hist(ref["params"], bins, density=True, alpha=0.5, label="reference files")
-    ax.set(xscale="log", xlabel="parameters (CIFAR-10 head)", title="Parameter count")
+    ax.hist(ours["params"], bins, weights=share(ours["params"]), alpha=0.5, label="ours")
+    ax.hist(ref["params"], bins, weights=share(ref["params"]), alpha=0.5, label="reference files")
+    ax.set(xscale="log", xlabel="parameters (CIFAR-10 head)", ylabel="fraction of nets", title="Parameter count")
     ax.legend()
     ax = axes[1, 0]
     x = np.arange(len(PRIMITIVES))
@@ -153,3 +154,31 @@ def generator_stats(reference_dir: Path, count: int, seed: int, figure: Path) ->
     result = compare(ours, ref)
     plot(ours, ref, result, figure)
     return {**result, "figure": str(figure), "seed": seed}
+
+
+def stats_markdown(r: dict) -> str:
+    n, prm, t, share = r["nodes"], r["params"], r["traits"], r["primitive_share"]
+    ours_n, ref_n = n["generated_msa_cse_contracted"], n["reference"]
+    kinds = ("conv", "bn", "sum", "sep_conv")
+    fmt = lambda v: f"{v / 1e6:.2f}M" if v >= 1e6 else f"{v / 1e3:.0f}k"  # noqa: E731
+    rows = [
+        "| statistic | ours | reference files |", "|---|---|---|",
+        f"| nets compared | {r['nets']['generated']:,} | {r['nets']['reference']} |",
+        "| nodes per net, mean / median (ours with msa/cse contracted, as the reference files store them) | "
+        f"{ours_n['mean']:.1f} / {ours_n['median']:g} | {ref_n['mean']:.1f} / {ref_n['median']:g} |",
+        f"| parameters, mean / median | {fmt(prm['generated']['mean'])} / {fmt(prm['generated']['median'])} | "
+        f"{fmt(prm['reference']['mean'])} / {fmt(prm['reference']['median'])} |",
+        "| nets with msa / cse / none in the genotype | " + " | ".join(
+            " / ".join(f"{t[w][k]:.2f}" for k in ("has_msa", "has_cse", "has_none"))
+            for w in ("generated", "reference")) + " |",
+        "| mean cells / steps | " + " | ".join(f"{t[w]['n_cells']:.1f} / {t[w]['steps']:.2f}"
+                                              for w in ("generated", "reference")) + " |",
+        "| channel multiplier 2 | " + " | ".join(f"{t[w]['C_mult_2']:.2f}" for w in ("generated", "reference")) + " |",
+        f"| share of {' / '.join(kinds)} nodes | "
+        + " | ".join(" / ".join(f"{share[w][k]:.3f}" for k in kinds)
+                     for w in ("generated_msa_cse_contracted", "reference")) + " |",
+        f"| two-sample KS: node count / parameter count | statistic {n['ks_contracted_vs_reference']['statistic']:.3f}"
+        f" (p = {n['ks_contracted_vs_reference']['p_value']:.2g}) / {prm['ks']['statistic']:.3f} "
+        f"(p = {prm['ks']['p_value']:.2g}) | |",
+    ]  # fmt: skip
+    return "\n".join(rows)

@@ -169,3 +169,16 @@ def explain_reference_files(reference_dir: Path) -> dict:
                     counts["unexplained_nets"].append(index)
         result[split] = counts
     return result
+
+
+def reference_markdown(result: dict) -> str:
+    rows = [
+        "| split | nets | parameter count equal (CIFAR / ImageNet input) | graph equal | equal once the msa/cse "
+        "nodes the original generator missed are dropped | unexplained |",
+        "|---|---|---|---|---|---|",
+    ]
+    for split in ("train", "val", "test"):
+        c = result[split]
+        rows.append(f"| {split} | {c['nets']} | {c['params_cifar10_equal']} / {c['params_imagenet_equal']} | "
+                    f"{c['exact']} | {c['missing_msa_cse']} | {c['unexplained']} |")  # fmt: skip
+    return "\n".join(rows)
