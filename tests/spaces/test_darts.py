@@ -80,6 +80,19 @@ def test_darts_v2_has_its_published_size():
     assert params == count_params_fast(NetArgs(DARTS_V2, n_cells=20, C=36))
 
 
+def test_nas_bench_301_style_genotype_record():
+    """NB301 stores DARTS genotypes as lists of [op, input] pairs with concat ranges: the same record form."""
+    record = {"normal": [["sep_conv_5x5", 0], ["dil_conv_3x3", 1], ["skip_connect", 0], ["sep_conv_3x3", 2],
+                         ["max_pool_3x3", 1], ["avg_pool_3x3", 3], ["dil_conv_5x5", 2], ["skip_connect", 4]],
+              "normal_concat": [2, 3, 4, 5],
+              "reduce": [["max_pool_3x3", 0], ["sep_conv_5x5", 1], ["avg_pool_3x3", 0], ["skip_connect", 2],
+                         ["dil_conv_5x5", 1], ["max_pool_3x3", 3], ["sep_conv_3x3", 4], ["skip_connect", 2]],
+              "reduce_concat": [2, 3, 4, 5]}  # fmt: skip
+    args = NetArgs(Genotype.from_record(record), n_cells=8, C=16)
+    assert same_graph(darts_graph(args), fast_graph(args))
+    assert count_params(build_network(args)) == count_params_fast(args)
+
+
 def test_bad_genotypes_are_refused():
     with pytest.raises(NetArgsError, match="reads state 3"):
         build_network(tiny_args(genotype=Genotype((("skip_connect", 3), ("skip_connect", 0)), (2,),
