@@ -26,8 +26,8 @@ def results_task(p):
 def comparison_task(p):
     metrics = json.loads((p.paths.reports / "metrics.json").read_text())
     baselines = json.loads((p.paths.reports / "baselines.json").read_text())
-    narformer = json.loads((p.paths.reports / "narformer.json").read_text())
-    entries = comparison_entries(baselines, metrics, narformer)
+    rivals = [json.loads((p.paths.reports / f"{name}.json").read_text()) for name in ("narformer", "tgnas")]
+    entries = comparison_entries(baselines, metrics, *rivals)
     comparison_bars(entries, p.paths.figures / "comparison.png")
     tau_vs_train_size(entries, p.paths.figures / "tau_vs_train_size.png")
     markdown = comparison_markdown(entries, baselines["n_nets"]) + "\n\n" + transfer_markdown(entries)

@@ -131,6 +131,28 @@ class NarFormer(Section):
         return self
 
 
+class TgNas(Section):
+    """The TG-NAS-style GCN on op-description embeddings (tart/tgnas.py), trained like the NAR-Former-style model."""
+
+    train_sizes: list[int] = Field([781, 1563], min_length=1)
+    seeds: list[int] = Field([0, 1, 2, 3, 4], min_length=1)
+    width: int = Field(64, ge=1)
+    n_layers: int = Field(3, ge=1)
+    dropout: float = Field(0.1, ge=0, lt=1)
+    epochs: int = Field(200, ge=1)
+    batch_size: int = Field(128, ge=2)
+    lr: float = Field(1e-3, gt=0)
+    weight_decay: float = 5e-4
+    warmup: float = Field(0.1, ge=0, lt=1)
+    ema: float = Field(0.99, ge=0, lt=1)
+    rank_weight: float = 0.1
+    consistency_weight: float = 0.0  # a GCN gives every renumbering the same output
+    target_transform: Literal["rank", "unit"] = "rank"
+    eval_every: int = Field(5, ge=1)
+    threads: int = Field(2, ge=1)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+
+
 class Retrain(Section):
     """The scheduled retraining deployment (flows/retrain.py); not a DVC stage."""
 
@@ -210,6 +232,7 @@ class Params(Section):
     figures: Figures
     baselines: Baselines = Baselines()
     narformer: NarFormer = NarFormer()
+    tgnas: TgNas = TgNas()
     retrain: Retrain = Retrain()
     generate: Generate = Generate()
     properties: Properties = Properties()

@@ -53,6 +53,7 @@ def replace_section(readme: Path, name: str, markdown: str) -> bool:
 
 PREDICTOR_LABELS = {
     "narformer": "NAR-Former-style, CPU profile (this pipeline)",
+    "tgnas": "TG-NAS-style GCN on op-description embeddings (this pipeline)",
     "params": "parameter count (no training)",
     "flops": "FLOPs (no training)",
     "ridge_onehot": "ridge on one-hot edge ops",

@@ -45,13 +45,14 @@ class FitConfig:
     device: str = "auto"
 
 
+def pick_config(cls, section: object):
+    """A dataclass config from a params section, matched by field name (absent fields keep defaults)."""
+    return cls(**{f.name: getattr(section, f.name) for f in dataclasses.fields(cls) if hasattr(section, f.name)})
+
+
 def configs_from(section: object) -> tuple[FitConfig, NarFormerConfig]:
-    """Training and model settings from a params section, matched by field name (absent fields keep defaults)."""
-
-    def pick(cls):
-        return cls(**{f.name: getattr(section, f.name) for f in dataclasses.fields(cls) if hasattr(section, f.name)})
-
-    return pick(FitConfig), pick(NarFormerConfig)
+    """Training and model settings of the NAR-Former-style model from its params section."""
+    return pick_config(FitConfig, section), pick_config(NarFormerConfig, section)
 
 
 def pairwise_difference_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -99,10 +100,20 @@ def predict_cells(model: torch.nn.Module, data: CellData, rows: np.ndarray, batc
 def fit_narformer(cfg: FitConfig, model_cfg: NarFormerConfig, data: CellData, train_rows: np.ndarray,
                   y_train: np.ndarray, val_rows: np.ndarray, y_val: np.ndarray):  # fmt: skip
     """y_train: accuracy in %. Returns the best EMA model, curves and run facts."""
+    model, curves, facts = fit_cell_model(cfg, lambda: NarFormerModel(model_cfg), data, train_rows, y_train,
+                                          val_rows, y_val, "train NAR-Former")  # fmt: skip
+    return model, curves, {**facts, "model": model_cfg.to_dict()}
+
+
+def fit_cell_model(cfg: FitConfig, make_model: Callable[[], torch.nn.Module], data: CellData,
+                   train_rows: np.ndarray, y_train: np.ndarray, val_rows: np.ndarray, y_val: np.ndarray,
+                   desc: str = "train"):  # fmt: skip
+    """Any model of (ops, adj) -> (0, 1) scores, trained with the NAR-Former recipe (losses, schedule, EMA,
+    best EMA checkpoint on the validation nets)."""
     seed_everything(cfg.seed)
     torch.set_num_threads(cfg.threads)
     device = pick_device(cfg.device)
-    model = NarFormerModel(model_cfg).to(device)
+    model = make_model().to(device)
     ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema))
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps = cfg.epochs * math.ceil(len(train_rows) / cfg.batch_size)
@@ -113,7 +124,7 @@ def fit_narformer(cfg: FitConfig, model_cfg: NarFormerConfig, data: CellData, tr
     rng = np.random.default_rng(cfg.seed)
     y = torch.tensor(unit_targets(y_train, cfg.target_transform), dtype=torch.float32)
     curves, best, best_state, start = [], -2.0, None, time.perf_counter()
-    for epoch in tqdm(range(1, cfg.epochs + 1), desc="train NAR-Former", unit="epoch"):
+    for epoch in tqdm(range(1, cfg.epochs + 1), desc=desc, unit="epoch"):
         model.train()
         losses = []
         for pick in np.array_split(rng.permutation(len(train_rows)), math.ceil(len(train_rows) / cfg.batch_size)):
@@ -138,14 +149,23 @@ def fit_narformer(cfg: FitConfig, model_cfg: NarFormerConfig, data: CellData, tr
     model.load_state_dict(best_state)
     facts = {"device": str(device), "train_seconds": round(time.perf_counter() - start, 1),
              "best_epoch": max(curves, key=lambda c: c["val_kendall_tau_b"])["epoch"], "best_val_kendall_tau_b": best,
-             "model": model_cfg.to_dict(), "fit": dataclasses.asdict(cfg)}  # fmt: skip
+             "fit": dataclasses.asdict(cfg)}  # fmt: skip
     return model, curves, facts
 
 
 def narformer_from_files(labels_path: Path, target: str, test_label: str, train_sizes: list[int], seeds: list[int],
                          val_size: int, fit: FitConfig, model_cfg: NarFormerConfig, out_path: Path,
                          progress: Callable[[str], None] | None = None) -> dict:  # fmt: skip
-    """The `narformer` stage: fit on the first N nets, validate on the next `val_size`, score all nets; one run
+    """The `narformer` stage (see `cell_model_from_files`)."""
+    return cell_model_from_files("narformer", lambda: NarFormerModel(model_cfg), model_cfg.to_dict(), labels_path,
+                                 target, test_label, train_sizes, seeds, val_size, fit, out_path, progress)  # fmt: skip
+
+
+def cell_model_from_files(predictor: str, make_model: Callable[[], torch.nn.Module], model_dict: dict,
+                          labels_path: Path, target: str, test_label: str, train_sizes: list[int], seeds: list[int],
+                          val_size: int, fit: FitConfig, out_path: Path,
+                          progress: Callable[[str], None] | None = None) -> dict:  # fmt: skip
+    """A cell-DAG model's stage: fit on the first N nets, validate on the next `val_size`, score all nets; one run
     per (N, seed), summarized like the baselines."""
     names = ["net", "arch", target, test_label, *TRANSFER_LABELS]
     table = pq.read_table(labels_path, columns=list(dict.fromkeys(names))).sort_by("net").to_pydict()
@@ -155,18 +175,19 @@ def narformer_from_files(labels_path: Path, target: str, test_label: str, train_
     rows = []
     for n_train in train_sizes:
         if n_train + val_size >= len(y):
-            raise ValueError(f"narformer train size {n_train} + {val_size} validation nets: only {len(y)} nets")
+            raise ValueError(f"{predictor} train size {n_train} + {val_size} validation nets: only {len(y)} nets")
         train_rows, val_rows = np.arange(n_train), np.arange(n_train, n_train + val_size)
         for seed in seeds:
             cfg = dataclasses.replace(fit, seed=seed)
-            model, _, facts = fit_narformer(cfg, model_cfg, data, train_rows, y[train_rows], val_rows, y[val_rows])
+            model, _, facts = fit_cell_model(cfg, make_model, data, train_rows, y[train_rows], val_rows, y[val_rows],
+                                             f"train {predictor}")  # fmt: skip
             pred = predict_cells(model, data, np.arange(len(y)))
-            rows.append({"predictor": "narformer", "n_train": n_train, "seed": seed,
+            rows.append({"predictor": predictor, "n_train": n_train, "seed": seed,
                          "fit_seconds": facts["train_seconds"], "best_epoch": facts["best_epoch"],
                          **score_run(pred, z, n_train, transfer), "device": facts["device"]})  # fmt: skip
             if progress:
-                progress(f"NAR-Former n={n_train} seed={seed}: tau {rows[-1]['kendall_tau_b']:.4f}")
-    report = {"train_label": target, "test_label": test_label, "n_nets": len(y), "model": model_cfg.to_dict(),
+                progress(f"{predictor} n={n_train} seed={seed}: tau {rows[-1]['kendall_tau_b']:.4f}")
+    report = {"train_label": target, "test_label": test_label, "n_nets": len(y), "model": model_dict,
               "fit": dataclasses.asdict(fit), "baselines": summarize_runs(rows), "runs": rows}  # fmt: skip
     schemas.write_json(report, out_path)
     return report
