@@ -6,7 +6,14 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.common import params, recorded
 from tart.figures import comparison_bars, render_all, tau_vs_train_size
-from tart.report import comparison_entries, comparison_markdown, results_markdown, transfer_markdown, write_results
+from tart.report import (
+    comparison_entries,
+    comparison_markdown,
+    proxies_markdown,
+    results_markdown,
+    transfer_markdown,
+    write_results,
+)
 
 
 @task(cache_policy=NO_CACHE)
@@ -30,7 +37,9 @@ def comparison_task(p):
     entries = comparison_entries(baselines, metrics, *rivals)
     comparison_bars(entries, p.paths.figures / "comparison.png")
     tau_vs_train_size(entries, p.paths.figures / "tau_vs_train_size.png")
-    markdown = comparison_markdown(entries, baselines["n_nets"]) + "\n\n" + transfer_markdown(entries)
+    proxies = json.loads((p.paths.reports / "proxies.json").read_text())
+    markdown = "\n\n".join([comparison_markdown(entries, baselines["n_nets"]), transfer_markdown(entries),
+                            proxies_markdown(proxies)])  # fmt: skip
     write_results(markdown, p.paths.reports / "comparison.md", Path("README.md"), section="comparison")
 
 

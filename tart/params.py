@@ -153,6 +153,18 @@ class TgNas(Section):
     device: Literal["auto", "cpu", "cuda"] = "auto"
 
 
+class Proxies(Section):
+    """Zero-cost proxies of NB201 nets (tart/proxies.py): one CIFAR-10 minibatch, fresh seeded weights."""
+
+    images: Path = Path("data/raw/cifar10_jpeg/cifar10_jpeg_q75_train20k_test10k.npz")
+    scores: Path = Path("data/proxies/proxies.parquet")
+    sample: int | None = Field(1000, ge=2, description="nets scored (seeded sample); null = all 15,625")
+    seed: int = 0
+    batch_size: int = Field(32, ge=2)
+    bootstrap: int = Field(1000, ge=1)
+    workers: int | None = Field(None, ge=1, description="processes; null = one per usable core")
+
+
 class Retrain(Section):
     """The scheduled retraining deployment (flows/retrain.py); not a DVC stage."""
 
@@ -233,6 +245,7 @@ class Params(Section):
     baselines: Baselines = Baselines()
     narformer: NarFormer = NarFormer()
     tgnas: TgNas = TgNas()
+    proxies: Proxies = Proxies()
     retrain: Retrain = Retrain()
     generate: Generate = Generate()
     properties: Properties = Properties()

@@ -143,3 +143,28 @@ def transfer_markdown(entries: list[dict], test_title: str = "CIFAR-10") -> str:
     note = (f"Transfer: trained on CIFAR-10 labels with {size} training nets, the same predictions ranked against "
             "each dataset's test accuracy (Kendall tau-b over all nets).")  # fmt: skip
     return note + "\n\n" + "\n".join(lines)
+
+
+PROXY_LABELS = {
+    "synflow": "synflow", "snip": "snip", "grad_norm": "grad_norm", "jacob_cov": "jacob_cov (NASWOT v1)",
+    "naswot": "NASWOT (ReLU codes)", "params": "parameter count (same nets)", "flops": "FLOPs (same nets)",
+}  # fmt: skip
+
+
+def proxies_markdown(report: dict) -> str:
+    """Zero-cost proxies (no training) against the test label on the scored sample, with 95% intervals."""
+    labels = list(TRANSFER_TITLES)
+    header = ["proxy", "tau-b (95% interval)", "Spearman rho", *TRANSFER_TITLES.values(), "degenerate nets"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for name, s in report["proxies"].items():
+        low, high = s["kendall_tau_b_ci95"]
+        cells = [PROXY_LABELS.get(name, name), f"{s['kendall_tau_b']:.4f} ({low:.4f}-{high:.4f})",
+                 f"{s['spearman_rho']:.4f}", *(f"{s[f'kendall_tau_b_{label}']:.4f}" for label in labels),
+                 str(s["non_finite"])]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
+    note = (f"Zero-cost proxies: no training; {report['n_scored']} of the {report['n_nets']} NB201 nets (seeded "
+            f"sample), one minibatch of {report['batch_size']} CIFAR-10 training images, fresh weights; Kendall "
+            f"tau-b against CIFAR-10 test accuracy (CIFAR-100 and ImageNet16-120 columns: the same scores against "
+            f"those test accuracies). {report['seconds_per_net_median']:.2f} s per net for all five proxies "
+            f"(median, one CPU core each, {report['workers']} processes).")  # fmt: skip
+    return note + "\n\n" + "\n".join(lines)

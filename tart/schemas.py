@@ -66,6 +66,12 @@ PREDICTIONS = pa.schema(
     ]
 )
 
+# Zero-cost proxy scores of sampled NB201 nets (tart/score_proxies.py); -inf marks a degenerate network.
+PROXY_SCORES = pa.schema(
+    [("net", pa.int32()), ("arch", pa.string())]
+    + [(name, pa.float64()) for name in ("synflow", "snip", "grad_norm", "jacob_cov", "naswot", "seconds")]
+)
+
 
 def write_table(table: pa.Table, path: Path, schema: pa.Schema) -> None:
     """Cast to `schema` (failing loudly on a mismatch) and write atomically."""
