@@ -9,8 +9,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tart import schemas
-from tart.metrics import TRANSFER_LABELS, summarize, transfer_scores
-from tart.train import load_checkpoint, load_tokens, predict, rows_of, to_label_scale
+from tart.metrics import TRANSFER_LABELS, kendall_tau_b, summarize, transfer_scores
+from tart.train import load_checkpoint, load_tokens, predict_heads, rows_of, to_label_scale
 
 
 def evaluate(
@@ -33,7 +33,8 @@ def evaluate(
 
     target = column(test_label)
     # The model predicts on its own scale; map back so MAE is in accuracy points.
-    pred = to_label_scale(predict(model, ts, rows_of(ts, nets)), meta["target_scale"])
+    heads = predict_heads(model, ts, rows_of(ts, nets))
+    pred = to_label_scale(heads[:, 0], meta["target_scale"])
     role = np.asarray(roles["role"].to_pylist())
     table = pa.table({"net": nets, "role": role, "prediction": pred, "target": target})
     schemas.write_table(table, predictions_path, schemas.PREDICTIONS)
@@ -47,5 +48,11 @@ def evaluate(
         "test_remainder": summarize(pred[rest], target[rest], n_boot, seed, digits),
         "transfer": transfer_scores(pred, {label: column(label) for label in TRANSFER_LABELS}),
     }
+    # Extra heads (train.aux_targets): each scored against its own label column.
+    for h, label in enumerate(meta["params"].get("aux_targets", []), start=1):
+        metrics.setdefault("heads", {})[label] = {
+            "kendall_tau_b": kendall_tau_b(heads[:, h], column(label)),
+            "kendall_tau_b_remainder": kendall_tau_b(heads[rest, h], column(label)[rest]),
+        }
     schemas.write_json(metrics, metrics_path)
     return metrics

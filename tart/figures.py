@@ -118,7 +118,7 @@ def comparison_bars(entries: list[dict], path: Path) -> None:
     """Kendall tau-b per predictor, one bar per training-set size of the table, error bars = std over seeds."""
     sizes = table_sizes(entries)
     width = 0.8 / len(sizes)
-    fig, ax = plt.subplots(figsize=(9, 4.5))
+    fig, ax = plt.subplots(figsize=(11, 4.8))
     y = np.arange(len(entries))
     for k, n in enumerate(sizes):
         taus = [e["scores"].get(n, {}).get("kendall_tau_b", np.nan) for e in entries]

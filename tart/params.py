@@ -59,6 +59,8 @@ class Split(Section):
 class Train(Section):
     seed: int = 0
     target: str = "cifar10_valid_val_acc"
+    aux_targets: list[str] = Field([], description="label columns of extra heads, trained with the first")
+    aux_weight: float = Field(1.0, ge=0, description="weight of each extra head's loss")
     target_transform: Literal["rank", "zscore"] = "rank"
     d_model: int = 64
     n_layers: int = 3
@@ -73,6 +75,7 @@ class Train(Section):
     lr: float = 1e-3
     weight_decay: float = 1e-3
     rank_weight: float = 0.1
+    ema: float | None = Field(None, ge=0, lt=1, description="EMA decay of the weights; null = no EMA")
     threads: int = 2
     device: Literal["auto", "cpu", "cuda"] = "auto"
 
@@ -98,16 +101,11 @@ class Baselines(Section):
     threads: int = Field(2, ge=1)
 
 
-class NarFormer(Section):
-    """The NAR-Former-style rival (tart/narformer.py, tart/train_narformer.py). Defaults: a CPU profile; the
-    published recipe is n_freq 32, 6 layers, 6 heads, d_ff 768, 4000 epochs, lr 1e-4, target_transform unit."""
+class CellModelTraining(Section):
+    """What the cell-DAG rivals share: training-set sizes, seeds and the NAR-Former-style recipe."""
 
     train_sizes: list[int] = Field([781, 1563], min_length=1)
     seeds: list[int] = Field([0], min_length=1)
-    n_freq: int = Field(16, ge=1)
-    n_layers: int = Field(2, ge=1)
-    n_heads: int = Field(4, ge=1)
-    d_ff: int = Field(256, ge=1)
     dropout: float = Field(0.1, ge=0, lt=1)
     epochs: int = Field(150, ge=1)
     batch_size: int = Field(128, ge=2)
@@ -122,6 +120,16 @@ class NarFormer(Section):
     threads: int = Field(2, ge=1)
     device: Literal["auto", "cpu", "cuda"] = "auto"
 
+
+class NarFormer(CellModelTraining):
+    """The NAR-Former-style rival (tart/narformer.py, tart/train_narformer.py). Defaults: a CPU profile; the
+    published recipe is n_freq 32, 6 layers, 6 heads, d_ff 768, 4000 epochs, lr 1e-4, target_transform unit."""
+
+    n_freq: int = Field(16, ge=1)
+    n_layers: int = Field(2, ge=1)
+    n_heads: int = Field(4, ge=1)
+    d_ff: int = Field(256, ge=1)
+
     @model_validator(mode="after")
     def heads_divide_width(self) -> NarFormer:
         if (6 * self.n_freq) % self.n_heads:
@@ -131,26 +139,16 @@ class NarFormer(Section):
         return self
 
 
-class TgNas(Section):
+class TgNas(CellModelTraining):
     """The TG-NAS-style GCN on op-description embeddings (tart/tgnas.py), trained like the NAR-Former-style model."""
 
-    train_sizes: list[int] = Field([781, 1563], min_length=1)
     seeds: list[int] = Field([0, 1, 2, 3, 4], min_length=1)
     width: int = Field(64, ge=1)
     n_layers: int = Field(3, ge=1)
-    dropout: float = Field(0.1, ge=0, lt=1)
     epochs: int = Field(200, ge=1)
-    batch_size: int = Field(128, ge=2)
-    lr: float = Field(1e-3, gt=0)
     weight_decay: float = 5e-4
-    warmup: float = Field(0.1, ge=0, lt=1)
-    ema: float = Field(0.99, ge=0, lt=1)
-    rank_weight: float = 0.1
     consistency_weight: float = 0.0  # a GCN gives every renumbering the same output
-    target_transform: Literal["rank", "unit"] = "rank"
     eval_every: int = Field(5, ge=1)
-    threads: int = Field(2, ge=1)
-    device: Literal["auto", "cpu", "cuda"] = "auto"
 
 
 class Proxies(Section):

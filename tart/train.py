@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
 from scipy import stats
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from tart.model import TartConfig, TartModel
@@ -139,16 +140,21 @@ def _length_bucketed_batches(lengths: np.ndarray, batch_size: int, gen: torch.Ge
 
 
 @torch.no_grad()
-def predict(model: TartModel, ts: TokenSet, rows: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Model outputs (first head) for `rows`, batched in length order to keep padding small."""
+def predict_heads(model: TartModel, ts: TokenSet, rows: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Model outputs (N, heads) for `rows`, batched in length order to keep padding small."""
     model.eval()
     device = next(model.parameters()).device
     order = rows[np.argsort(ts.lengths[rows].numpy(), kind="stable")]
     out = {}
     for i in range(0, len(order), batch_size):
         chunk = order[i : i + batch_size]
-        out.update(zip(chunk.tolist(), model(_batch(ts, chunk, device))[:, 0].float().cpu().numpy()))
-    return np.array([out[int(r)] for r in rows])
+        out.update(zip(chunk.tolist(), model(_batch(ts, chunk, device)).float().cpu().numpy()))
+    return np.stack([out[int(r)] for r in rows])
+
+
+def predict(model: TartModel, ts: TokenSet, rows: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Outputs of the first head (the training target) for `rows`."""
+    return predict_heads(model, ts, rows, batch_size)[:, 0]
 
 
 def _channel(ts: TokenSet, name: str, attention_bias: str) -> int:
@@ -161,25 +167,35 @@ def _channel(ts: TokenSet, name: str, attention_bias: str) -> int:
 
 def fit(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, val_rows: np.ndarray,
         y_val: np.ndarray) -> tuple[TartModel, list[dict], dict]:  # fmt: skip
-    """Train; returns the best-on-validation model, per-epoch curves and run facts."""
+    """Train; returns the best-on-validation model (the EMA weights when `cfg.ema`), per-epoch curves and run facts.
+
+    `y_train` is (N,) or (N, heads): column 0 is the target, the others the extra heads' labels. Early stopping
+    looks at head 0 only (`y_val` is its label).
+    """
     seed_everything(cfg.seed)
     torch.set_num_threads(cfg.threads)
     device = pick_device(cfg.device)
+    y_train = y_train.reshape(len(y_train), -1)
+    n_heads = y_train.shape[1]
     mcfg = TartConfig(
         vocab_sizes=ts.vocab_sizes(), max_len=int(ts.lengths.max()), d_model=cfg.d_model, n_layers=cfg.n_layers,
         n_heads=cfg.n_heads, d_ff=cfg.d_ff, dropout=cfg.dropout, positions=cfg.positions,
         attention_bias=cfg.attention_bias, near_channel=_channel(ts, "near_tokens", cfg.attention_bias),
-        far_channel=_channel(ts, "far_tokens", cfg.attention_bias),
+        far_channel=_channel(ts, "far_tokens", cfg.attention_bias), n_outputs=n_heads,
     )  # fmt: skip
     model = TartModel(mcfg).to(device)
-    scale = fit_target_scale(y_train, cfg.target_transform)
-    y = torch.tensor(to_model_scale(y_train, scale), dtype=torch.float32)
+    scales = [fit_target_scale(y_train[:, h], cfg.target_transform) for h in range(n_heads)]
+    y = torch.tensor(np.stack([to_model_scale(y_train[:, h], scales[h]) for h in range(n_heads)], 1),
+                     dtype=torch.float32)  # fmt: skip
+    head_weights = [1.0] + [cfg.aux_weight] * (n_heads - 1)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = math.ceil(len(train_rows) / cfg.batch_size)
     total, warmup = cfg.epochs * steps_per_epoch, steps_per_epoch
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, total) / total))
     )
+    ema = None if cfg.ema is None else AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema))
+    scored = model if ema is None else ema.module  # the weights validated and kept
     gen = torch.Generator().manual_seed(cfg.seed)
     curves, best, best_state = [], -2.0, None
     start = time.perf_counter()
@@ -187,24 +203,28 @@ def fit(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, v
         model.train()
         losses = []
         for pick in _length_bucketed_batches(ts.lengths[train_rows].numpy(), cfg.batch_size, gen):
-            pred = model(_batch(ts, train_rows[pick], device))[:, 0]
+            pred = model(_batch(ts, train_rows[pick], device))
             target = y[pick].to(device)
-            loss = torch.nn.functional.mse_loss(pred, target) + cfg.rank_weight * pairwise_rank_loss(pred, target)
+            loss = sum(w * (torch.nn.functional.mse_loss(pred[:, h], target[:, h])
+                            + cfg.rank_weight * pairwise_rank_loss(pred[:, h], target[:, h]))
+                       for h, w in enumerate(head_weights))  # fmt: skip
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             sched.step()
+            if ema is not None:
+                ema.update_parameters(model)
             losses.append(loss.item())
-        tau = float(stats.kendalltau(predict(model, ts, val_rows), y_val).statistic)
+        tau = float(stats.kendalltau(predict(scored, ts, val_rows), y_val).statistic)
         curves.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "val_kendall_tau_b": tau})
         if tau > best:
-            best, best_state = tau, copy.deepcopy(model.state_dict())
+            best, best_state = tau, copy.deepcopy(scored.state_dict())
     model.load_state_dict(best_state)
     facts = {
         "device": str(device), "train_seconds": round(time.perf_counter() - start, 1),
         "best_epoch": max(curves, key=lambda c: c["val_kendall_tau_b"])["epoch"], "best_val_kendall_tau_b": best,
-        "target_scale": scale, "model": mcfg.to_dict(), "vocab_hash": vocab_hash(ts.vocab),
-        "channels": list(ts.channels),
+        "target_scale": scales[0], "aux_target_scales": scales[1:], "model": mcfg.to_dict(),
+        "vocab_hash": vocab_hash(ts.vocab), "channels": list(ts.channels),
     }  # fmt: skip
     return model, curves, facts
 
@@ -237,12 +257,16 @@ def train_from_files(cfg: Train, tokens_dir: Path, labels: Path, split: Path) ->
     ts = load_tokens(tokens_dir, tuple(cfg.channels))
     roles = pq.read_table(split).to_pydict()
     label_table = pq.read_table(labels)
-    if cfg.target not in label_table.column_names:
-        raise KeyError(f"{labels}: no label column {cfg.target!r}; columns are {label_table.column_names}")
-    label_of = dict(zip(label_table["net"].to_pylist(), label_table[cfg.target].to_pylist()))
+    targets = [cfg.target, *cfg.aux_targets]
+    for name in targets:
+        if name not in label_table.column_names:
+            raise KeyError(f"{labels}: no label column {name!r} (train.target / train.aux_targets); "
+                           f"columns are {label_table.column_names}")  # fmt: skip
+    position = {int(n): k for k, n in enumerate(label_table["net"].to_pylist())}
+    values = np.stack([np.asarray(label_table[name].to_pylist(), dtype=float) for name in targets], 1)
     nets = {role: np.array([n for n, r in zip(roles["net"], roles["role"]) if r == role]) for role in ("train", "val")}
-    y = {role: np.array([label_of[int(n)] for n in nets[role]], dtype=float) for role in nets}
-    return fit(cfg, ts, rows_of(ts, nets["train"]), y["train"], rows_of(ts, nets["val"]), y["val"])
+    y = {role: values[[position[int(n)] for n in nets[role]]] for role in nets}
+    return fit(cfg, ts, rows_of(ts, nets["train"]), y["train"], rows_of(ts, nets["val"]), y["val"][:, 0])
 
 
 def write_curves(curves: list[dict], path: Path) -> None:

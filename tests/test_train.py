@@ -1,12 +1,23 @@
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import torch
+from scipy import stats
 
 from tart import schemas
 from tart.params import Train
 from tart.tokenize import tokenize_row, vocabulary
-from tart.train import fit, load_checkpoint, load_tokens, pairwise_rank_loss, predict, save_checkpoint
+from tart.train import (
+    fit,
+    load_checkpoint,
+    load_tokens,
+    pairwise_rank_loss,
+    predict,
+    predict_heads,
+    save_checkpoint,
+    train_from_files,
+)
 
 CHANNELS = ("tokens", "shape_tokens", "near_tokens", "far_tokens")
 
@@ -86,3 +97,40 @@ def test_training_on_cuda_matches_itself(tmp_path):
     model, curves, facts = fit(cfg, ts, rows[:40], y[:40], rows[40:], y[40:])
     _, curves_again, _ = fit(cfg, ts, rows[:40], y[:40], rows[40:], y[40:])
     assert facts["device"] == "cuda" and curves == curves_again
+
+
+def test_extra_heads_learn_their_own_labels(tmp_path):
+    ts, y = synthetic_tokens(tmp_path)
+    y2 = np.stack([y, -y], 1)  # an extra head whose label ranks the nets the other way round
+    cfg = Train(epochs=15, batch_size=8, d_model=16, d_ff=32, n_layers=1, n_heads=2, lr=3e-3, channels=list(CHANNELS),
+                aux_targets=["reversed"])  # fmt: skip
+    rows = np.arange(60)
+    model, _, facts = fit(cfg, ts, rows[:40], y2[:40], rows[40:], y[40:])
+    heads = predict_heads(model, ts, rows[40:])
+    assert heads.shape == (20, 2) and len(facts["aux_target_scales"]) == 1
+    assert stats.kendalltau(heads[:, 0], y[40:]).statistic > 0.5
+    assert stats.kendalltau(heads[:, 1], -y[40:]).statistic > 0.5
+    assert np.array_equal(predict(model, ts, rows), predict_heads(model, ts, rows)[:, 0])
+
+
+def test_ema_keeps_averaged_weights(tmp_path):
+    ts, y = synthetic_tokens(tmp_path)
+    base = dict(epochs=6, batch_size=8, d_model=16, d_ff=32, n_layers=1, n_heads=2, lr=3e-3, channels=list(CHANNELS))
+    rows = np.arange(60)
+    plain, _, _ = fit(Train(**base), ts, rows[:40], y[:40], rows[40:], y[40:])
+    ema_a, curves_a, _ = fit(Train(**base, ema=0.9), ts, rows[:40], y[:40], rows[40:], y[40:])
+    ema_b, curves_b, _ = fit(Train(**base, ema=0.9), ts, rows[:40], y[:40], rows[40:], y[40:])
+    assert curves_a == curves_b  # seeded like the plain run
+    assert not np.array_equal(predict(plain, ts, rows), predict(ema_a, ts, rows))
+    assert np.array_equal(predict(ema_a, ts, rows), predict(ema_b, ts, rows))
+
+
+def test_unknown_extra_head_label_is_named(tmp_path):
+    ts, y = synthetic_tokens(tmp_path)
+    labels = pa.table({"net": np.arange(60, dtype=np.int32), "acc": y})
+    split = pa.table({"net": np.arange(60, dtype=np.int32), "role": ["train"] * 40 + ["val"] * 20})
+    pq.write_table(labels, tmp_path / "labels.parquet")
+    pq.write_table(split, tmp_path / "split.parquet")
+    cfg = Train(target="acc", aux_targets=["cifar100_test_acc"], channels=list(CHANNELS))
+    with pytest.raises(KeyError, match="no label column 'cifar100_test_acc'"):
+        train_from_files(cfg, tmp_path, tmp_path / "labels.parquet", tmp_path / "split.parquet")
