@@ -17,7 +17,9 @@ def test_dvc_repro_tiny_profile(tiny_workspace, mirror):
     low, high = metrics["test_all"]["kendall_tau_b_ci95"]
     assert low <= metrics["test_all"]["kendall_tau_b"] <= high
     assert set(metrics["transfer"]) >= {"kendall_tau_b_cifar100_test_acc", "kendall_tau_b_imagenet16_test_acc"}
-    assert "ImageNet16-120" in (work / "reports" / "comparison.md").read_text()
+    assert set(metrics["heads"]["cifar100_test_acc"]) == {"kendall_tau_b", "kendall_tau_b_remainder"}
+    comparison = (work / "reports" / "comparison.md").read_text()
+    assert "ImageNet16-120" in comparison and "Zero-cost proxies" in comparison and "| synflow |" in comparison
     for figure in ("pred_vs_true.png", "training_curve.png", "nb201_graph.png"):
         assert (work / "reports" / "figures" / figure).stat().st_size > 1000
     assert "Kendall tau-b" in (work / "reports" / "results.md").read_text()
