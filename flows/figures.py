@@ -33,7 +33,8 @@ def results_task(p):
 def comparison_task(p):
     metrics = json.loads((p.paths.reports / "metrics.json").read_text())
     baselines = json.loads((p.paths.reports / "baselines.json").read_text())
-    rivals = [json.loads((p.paths.reports / f"{name}.json").read_text()) for name in ("narformer", "tgnas")]
+    rivals = [json.loads((p.paths.reports / f"{name}.json").read_text())
+              for name in ("tart_grid", "narformer", "tgnas")]  # fmt: skip
     entries = comparison_entries(baselines, metrics, *rivals)
     comparison_bars(entries, p.paths.figures / "comparison.png")
     tau_vs_train_size(entries, p.paths.figures / "tau_vs_train_size.png")

@@ -5,6 +5,9 @@ python -m tart.benchmarks token-bound   # how much a token scheme can know: dist
 python -m tart.benchmarks scale [NETS [UNIQUE]]  # generation rate; extract + tokenize 1M graphs (bench_scale)
 python -m tart.benchmarks generator-stats [NETS]  # our generator vs the DeepNets-1M reference files (tart.gen_stats)
 python -m tart.benchmarks darts-reference  # rebuild the reference files' nets: parameter counts, graph matches
+python -m tart.benchmarks tokenization [N_TRAIN]  # TART tokenization variants on NB201 (default 781 training nets)
+python -m tart.benchmarks throughput [DEVICE [PRECISION [BATCH [STEPS]]]]  # training graphs/s, fraction of peak
+python -m tart.benchmarks pretraining [NETS [EPOCHS]]  # masked-node pretraining, then fine-tuning at 100 / 781 labels
 """
 
 from __future__ import annotations
@@ -130,6 +133,32 @@ def main(argv: list[str]) -> None:
         result = generator_stats(reference, count, 0, Path("reports/benchmarks/generator_vs_reference.png"))
         _write("generator_stats", result)
         replace_section(Path("README.md"), "generator-stats", stats_markdown(result))
+    elif argv[:1] == ["tokenization"] and len(argv) <= 2:
+        from tart.bench_tokenization import tokenization_benchmark, tokenization_markdown
+
+        result = tokenization_benchmark(p, int(argv[1]) if len(argv) > 1 else 781)
+        _write("tokenization", result)
+        replace_section(Path("README.md"), "tokenization", tokenization_markdown(result))
+    elif argv[:1] == ["throughput"] and len(argv) <= 5:
+        from tart.bench_throughput import throughput_benchmark, throughput_markdown
+        from tart.train import pick_device
+
+        device = pick_device(argv[1] if len(argv) > 1 else "auto")
+        gpu = device.type == "cuda"
+        precision = argv[2] if len(argv) > 2 else ("bf16" if gpu else "fp32")
+        batch = int(argv[3]) if len(argv) > 3 else (1024 if gpu else p.train.batch_size)
+        steps = int(argv[4]) if len(argv) > 4 else (100 if gpu else 20)
+        result = throughput_benchmark(p, device.type, precision, batch, steps)
+        _write(f"throughput_{device.type}", result)
+        replace_section(Path("README.md"), f"throughput-{device.type}", throughput_markdown(result))
+    elif argv[:1] == ["pretraining"] and len(argv) <= 3:
+        from tart.bench_pretraining import pretraining_benchmark, pretraining_markdown
+        from tart.pretrain import PretrainConfig
+
+        cfg = PretrainConfig(**{k: int(v) for k, v in zip(("nets", "epochs"), argv[1:])})
+        result = pretraining_benchmark(p, cfg, [100, 781], [0, 1, 2])
+        _write("pretraining", result)
+        replace_section(Path("README.md"), "pretraining", pretraining_markdown(result))
     else:
         sys.exit(__doc__)
 

@@ -110,8 +110,9 @@ def load_split(h5: Path, meta: Path, split: str, labels: dict, cfg: DeepNets1MPr
             if value is None:
                 raise KeyError(f"{cfg.labels}: no {p!r} for {split}/{net}; every {split} net needs every property")
             values[p].append(float(value))
-    return SplitData(load_tokens(tokens, tuple(cfg.train.channels)), pooled_features(graphs),
-                     {p: np.array(values[p]) for p in cfg.properties}, np.array(values["params"]))  # fmt: skip
+    token_set = load_tokens(tokens, tuple(cfg.train.channels), cfg.train.graph_pe, cfg.train.pe_dim)
+    return SplitData(token_set, pooled_features(graphs), {p: np.array(values[p]) for p in cfg.properties},
+                     np.array(values["params"]))  # fmt: skip
 
 
 def svr_tau(fit_x: np.ndarray, fit_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
@@ -127,9 +128,16 @@ def svr_tau(fit_x: np.ndarray, fit_y: np.ndarray, test_x: np.ndarray, test_y: np
 def _joined(a: TokenSet, b: TokenSet) -> TokenSet:
     """Both splits in one padded tensor (rows of `a`, then rows of `b`), as `fit` wants one token set."""
     length = max(a.ids.shape[1], b.ids.shape[1])
-    pad = lambda t: torch.nn.functional.pad(t, (0, 0, 0, length - t.shape[1]))  # noqa: E731
+
+    def joined(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:  # pad nodes (dim 1) and features (dim 2)
+        width = max(x.shape[2], y.shape[2])
+        pad = lambda t: torch.nn.functional.pad(t, (0, width - t.shape[2], 0, length - t.shape[1]))  # noqa: E731
+        return torch.cat([pad(x), pad(y)])
+
     nets = np.concatenate([a.nets, b.nets + len(a.nets)])
-    return TokenSet(nets, torch.cat([pad(a.ids), pad(b.ids)]), torch.cat([a.lengths, b.lengths]), a.channels, a.vocab)
+    graph = None if a.graph is None else joined(a.graph, b.graph)
+    return TokenSet(nets, joined(a.ids, b.ids), torch.cat([a.lengths, b.lengths]), a.channels, a.vocab, graph,
+                    a.graph_pe)  # fmt: skip
 
 
 def tart_tau(fit_split: SplitData, test_split: SplitData, prop: str, cfg: DeepNets1MProtocol, seed: int) -> float:

@@ -19,7 +19,8 @@ def evaluate(
 ) -> dict:  # fmt: skip
     """Metrics over all nets ('test_all') and over the nets not used for training ('test_remainder')."""
     model, meta = load_checkpoint(checkpoint)
-    ts = load_tokens(tokens_dir, tuple(meta["channels"]))
+    ts = load_tokens(tokens_dir, tuple(meta["channels"]), meta["model"].get("graph_pe", "none"),
+                     meta["model"].get("pe_dim", 8))  # fmt: skip
     roles = pq.read_table(split)
     nets = np.asarray(roles["net"].to_pylist())
     label_table = pq.read_table(labels)
@@ -33,7 +34,7 @@ def evaluate(
 
     target = column(test_label)
     # The model predicts on its own scale; map back so MAE is in accuracy points.
-    heads = predict_heads(model, ts, rows_of(ts, nets))
+    heads = predict_heads(model, ts, rows_of(ts, nets), precision=meta["params"].get("precision", "fp32"))
     pred = to_label_scale(heads[:, 0], meta["target_scale"])
     role = np.asarray(roles["role"].to_pylist())
     table = pa.table({"net": nets, "role": role, "prediction": pred, "target": target})

@@ -66,10 +66,16 @@ class Train(Section):
     n_layers: int = 3
     n_heads: int = 4
     d_ff: int = 128
-    dropout: float = 0.0
+    dropout: float = Field(0.0, ge=0, lt=1, description="dropout on residual branches")
+    attention_dropout: float = Field(0.0, ge=0, lt=1, description="dropout on attention weights (slow on CPU)")
     positions: Literal["learned", "none"] = "learned"
     attention_bias: Literal["none", "edges"] = "none"
-    channels: list[Literal["tokens", "shape_tokens", "near_tokens", "far_tokens"]] = ["tokens"]
+    channels: list[Literal["tokens", "shape_tokens", "cell_tokens", "near_tokens", "far_tokens"]] = ["tokens"]
+    graph_pe: Literal["none", "laplacian", "random_walk", "topology"] = Field(
+        "none", description="graph positional encoding added to the tokens (tart/graph_pe.py)"
+    )
+    pe_dim: int = Field(8, ge=1, description="width of the laplacian / random_walk encodings")
+    precision: Literal["fp32", "bf16"] = Field("fp32", description="bf16: autocast (the GPU profile)")
     epochs: int = 100
     batch_size: int = 32
     lr: float = 1e-3
@@ -194,6 +200,14 @@ class Generate(Section):
     workers: int | None = Field(None, ge=1, description="processes (default: one per usable core)")
 
 
+class TartGrid(Section):
+    """TART refit at every (train size, seed) for the comparison table (the `tart_grid` stage, `train` recipe)."""
+
+    train_sizes: list[int] = Field([781, 1563], min_length=1, description="first N nets by index: 5% and 10%")
+    seeds: list[int] = Field([0, 1, 2, 3, 4], min_length=1)
+    workers: int = Field(2, ge=1, description="fits in parallel; train.threads is split among them")
+
+
 class Latency(Section):
     batch_size: int = Field(1, ge=1)
     warmup: int = Field(5, ge=0)
@@ -243,6 +257,7 @@ class Params(Section):
     baselines: Baselines = Baselines()
     narformer: NarFormer = NarFormer()
     tgnas: TgNas = TgNas()
+    tart_grid: TartGrid = TartGrid()
     proxies: Proxies = Proxies()
     retrain: Retrain = Retrain()
     generate: Generate = Generate()

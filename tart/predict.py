@@ -11,6 +11,7 @@ from torch import nn
 
 from tart.builder import GraphBuildError, module_to_graph
 from tart.graph import ArchGraph
+from tart.graph_pe import graph_input
 from tart.spaces.nb201 import GraphComposer
 from tart.tokenize import tokenize_row, vocab_hash, vocabulary
 from tart.train import load_checkpoint, to_label_scale
@@ -74,9 +75,11 @@ def predict_graph(graph: ArchGraph, checkpoint: Path) -> dict:
     }  # fmt: skip
     tokens = tokenize_row(row, vocab)
     ids = torch.tensor(np.stack([tokens[c] for c in meta["channels"]], axis=-1))[None]  # (1, L, C)
+    encoding = graph_input(model.cfg.graph_pe, model.cfg.pe_dim, [graph.num_nodes], [tokens["edge_src"]],
+                           [tokens["edge_dst"]])  # fmt: skip
     model.eval()
     with torch.no_grad():
-        raw = model(ids)[:, 0].numpy()
+        raw = model(ids, encoding)[:, 0].numpy()
     return {
         "label": meta["params"]["target"],
         "prediction": float(to_label_scale(raw, meta["target_scale"])[0]),

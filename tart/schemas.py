@@ -50,8 +50,11 @@ TOKENS = pa.schema(
         ("tokens", pa.list_(pa.int16())),  # primitive token ids (vocab "tokens")
         ("shape_tokens", pa.list_(pa.int16())),  # parameter-shape token ids (vocab "shape_tokens")
         ("cells", pa.list_(pa.int16())),
+        ("cell_tokens", pa.list_(pa.int16())),  # cell index ids (vocab "cell_tokens")
         ("near_tokens", pa.list_(pa.int16())),  # nearest-predecessor offset ids (vocab "offset_tokens")
         ("far_tokens", pa.list_(pa.int16())),  # farthest-predecessor offset ids
+        ("edge_src", pa.list_(pa.int16())),  # the graph's edges, for the graph positional encodings
+        ("edge_dst", pa.list_(pa.int16())),
     ]
 )
 

@@ -1,9 +1,10 @@
 """`tokenize` stage, TART scheme: one token per graph node, in file order (a topological order), no edge tokens.
 
 Each node gives integer ids only: its primitive (15-way, +1 so that 0 pads), its parameter-shape class, its cell
-index, and the file-order distance to its nearest and farthest predecessor (so a sum node tells which earlier
-nodes it adds: on NAS-Bench-201, primitives and shapes alone leave 15,625 cells as only 2,725 distinct sequences).
-Anything learned (embeddings, positions) lives in the model.
+index (raw, and as a token clipped at MAX_CELL), and the file-order distance to its nearest and farthest
+predecessor (so a sum node tells which earlier nodes it adds: on NAS-Bench-201, primitives and shapes alone leave
+15,625 cells as only 2,725 distinct sequences). The edge lists ride along for the graph positional encodings
+(tart/graph_pe.py), computed at load time. Anything learned (embeddings, positions) lives in the model.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from tart.parallel import parallel_map
 from tart.primitives import PRIMITIVES
 
 PAD = "<pad>"
-VOCAB_VERSION = 1
+VOCAB_VERSION = 2
 MAX_OFFSET = 64  # predecessor distances beyond this share one token
+MAX_CELL = 63  # cell indices beyond this share one token
 # Token column of the shards -> its section of the vocabulary.
 CHANNEL_VOCAB = {"tokens": "tokens", "shape_tokens": "shape_tokens", "near_tokens": "offset_tokens",
-                 "far_tokens": "offset_tokens"}  # fmt: skip
+                 "far_tokens": "offset_tokens", "cell_tokens": "cell_tokens"}  # fmt: skip
 SHAPE_CLASSES: tuple[str, ...] = (
     "none", "vector", "matrix",
     "conv1x1", "conv3x3", "conv5x5", "conv7x7", "conv_other",
@@ -42,6 +44,7 @@ def vocabulary() -> dict:
         "tokens": {name: i for i, name in enumerate((PAD, *PRIMITIVES))},
         "shape_tokens": {name: i for i, name in enumerate((PAD, *SHAPE_CLASSES))},
         "offset_tokens": {name: i for i, name in enumerate((PAD, "no_input", *map(str, range(1, MAX_OFFSET + 1))))},
+        "cell_tokens": {name: i for i, name in enumerate((PAD, *map(str, range(MAX_CELL + 1))))},
     }
 
 
@@ -85,8 +88,11 @@ def tokenize_row(row: dict, vocab: dict) -> dict:
         "tokens": [p + 1 for p in row["primitives"]],
         "shape_tokens": [shape_ids[shape_class(s)] for s in row["shapes"]],
         "cells": row["cells"],
+        "cell_tokens": [1 + min(c, MAX_CELL) for c in row["cells"]],
         "near_tokens": near,
         "far_tokens": far,
+        "edge_src": row["edge_src"],
+        "edge_dst": row["edge_dst"],
     }
 
 
@@ -141,7 +147,10 @@ def tokenize_table(graphs: pa.Table, vocab: dict) -> pa.Table:
     return pa.table({
         "net": graphs["net"], "split": graphs["split"], "length": graphs["num_nodes"],
         "tokens": lists(primitives + 1), "shape_tokens": lists(_shape_ids(graphs["shapes"], vocab)),
-        "cells": lists(cells), "near_tokens": lists(near), "far_tokens": lists(far),
+        "cells": lists(cells), "cell_tokens": lists(1 + np.minimum(cells, MAX_CELL)),
+        "near_tokens": lists(near), "far_tokens": lists(far),
+        "edge_src": graphs["edge_src"].cast(pa.list_(pa.int16())),
+        "edge_dst": graphs["edge_dst"].cast(pa.list_(pa.int16())),
     })  # fmt: skip
 
 

@@ -19,6 +19,7 @@ from scipy import stats
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
+from tart.graph_pe import graph_input
 from tart.model import TartConfig, TartModel
 from tart.params import Train
 from tart.tokenize import CHANNEL_VOCAB, vocab_hash
@@ -33,29 +34,41 @@ class TokenSet:
     lengths: torch.Tensor  # (N,)
     channels: tuple[str, ...]
     vocab: dict
+    graph: torch.Tensor | None = None  # the model's graph input (tart/graph_pe.py), row-aligned with `ids`
+    graph_pe: str = "none"
 
     def vocab_sizes(self) -> tuple[int, ...]:
         return tuple(len(self.vocab[CHANNEL_VOCAB[c]]) for c in self.channels)
 
 
-def load_tokens(tokens_dir: Path, channels: tuple[str, ...] = ("tokens",)) -> TokenSet:
-    """Token shards as one padded tensor of the requested channels (`tokens` must come first)."""
+def load_tokens(tokens_dir: Path, channels: tuple[str, ...] = ("tokens",), graph_pe: str = "none",
+                pe_dim: int = 8) -> TokenSet:  # fmt: skip
+    """Token shards as one padded tensor of the requested channels (`tokens` must come first), plus the graph
+    positional encoding `graph_pe` computed from the shards' edges."""
     shards = sorted(tokens_dir.glob("tokens-*.parquet"))
     vocab_path = tokens_dir / "vocab.json"
     if not shards or not vocab_path.exists():
         raise FileNotFoundError(f"{tokens_dir}: no tokens-*.parquet or vocab.json; run the tokenize stage first")
     if channels[0] != "tokens":
         raise ValueError(f"the first channel must be 'tokens' (it marks padding); got {channels}")
-    table = pa.concat_tables(pq.read_table(s, columns=["net", "length", *channels]) for s in shards)
+    edges = ["edge_src", "edge_dst"] if graph_pe != "none" else []
+    table = pa.concat_tables(pq.read_table(s, columns=["net", "length", *channels, *edges]) for s in shards)
+    return token_set(table, channels, json.loads(vocab_path.read_text()), graph_pe, pe_dim)
+
+
+def token_set(table: pa.Table, channels: tuple[str, ...], vocab: dict, graph_pe: str = "none",
+              pe_dim: int = 8) -> TokenSet:  # fmt: skip
+    """A token table (`schemas.TOKENS` columns) as one padded tensor of `channels`, plus the graph encoding."""
     lengths = np.asarray(table["length"].to_pylist())
     ids = np.zeros((len(lengths), int(lengths.max()), len(channels)), np.int64)
     for c, channel in enumerate(channels):
         for k, seq in enumerate(table[channel].to_pylist()):
             ids[k, : len(seq), c] = seq
-    return TokenSet(
-        np.asarray(table["net"].to_pylist()), torch.from_numpy(ids), torch.from_numpy(lengths), tuple(channels),
-        json.loads(vocab_path.read_text()),
+    graph = None if graph_pe == "none" else graph_input(
+        graph_pe, pe_dim, lengths.tolist(), table["edge_src"].to_pylist(), table["edge_dst"].to_pylist(), progress=True
     )  # fmt: skip
+    return TokenSet(np.asarray(table["net"].to_pylist()), torch.from_numpy(ids), torch.from_numpy(lengths),
+                    tuple(channels), vocab, graph, graph_pe)  # fmt: skip
 
 
 def rows_of(tokens: TokenSet, nets: np.ndarray) -> np.ndarray:
@@ -120,13 +133,20 @@ def pairwise_rank_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor
     return torch.nn.functional.softplus(-sign[mask] * dp[mask]).mean()
 
 
-def _batch(ts: TokenSet, rows: np.ndarray, device: torch.device) -> torch.Tensor:
+def batch_inputs(ts: TokenSet, rows: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """(ids (B, width, C), graph input or None), cut to the batch's longest net."""
     idx = torch.from_numpy(rows)
     width = int(ts.lengths[idx].max())
-    return ts.ids[idx, :width].to(device)  # (B, width, C)
+    graph = None if ts.graph is None else ts.graph[idx, :width].to(device)
+    return ts.ids[idx, :width].to(device), graph
 
 
-def _length_bucketed_batches(lengths: np.ndarray, batch_size: int, gen: torch.Generator) -> list[np.ndarray]:
+def autocast(device: torch.device, precision: str):
+    """bf16 autocast for `precision == "bf16"` (matmuls and attention in bf16, reductions in fp32)."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+
+
+def length_bucketed_batches(lengths: np.ndarray, batch_size: int, gen: torch.Generator) -> list[np.ndarray]:
     """Shuffled batches of similar length (less padding): sort within windows of 8 batches, shuffle batch order."""
     perm = torch.randperm(len(lengths), generator=gen).numpy()
     window = batch_size * 8
@@ -140,7 +160,8 @@ def _length_bucketed_batches(lengths: np.ndarray, batch_size: int, gen: torch.Ge
 
 
 @torch.no_grad()
-def predict_heads(model: TartModel, ts: TokenSet, rows: np.ndarray, batch_size: int = 256) -> np.ndarray:
+def predict_heads(model: TartModel, ts: TokenSet, rows: np.ndarray, batch_size: int = 256,
+                  precision: str = "fp32") -> np.ndarray:  # fmt: skip
     """Model outputs (N, heads) for `rows`, batched in length order to keep padding small."""
     model.eval()
     device = next(model.parameters()).device
@@ -148,13 +169,15 @@ def predict_heads(model: TartModel, ts: TokenSet, rows: np.ndarray, batch_size: 
     out = {}
     for i in range(0, len(order), batch_size):
         chunk = order[i : i + batch_size]
-        out.update(zip(chunk.tolist(), model(_batch(ts, chunk, device)).float().cpu().numpy()))
+        with autocast(device, precision):
+            out.update(zip(chunk.tolist(), model(*batch_inputs(ts, chunk, device)).float().cpu().numpy()))
     return np.stack([out[int(r)] for r in rows])
 
 
-def predict(model: TartModel, ts: TokenSet, rows: np.ndarray, batch_size: int = 256) -> np.ndarray:
+def predict(model: TartModel, ts: TokenSet, rows: np.ndarray, batch_size: int = 256,
+            precision: str = "fp32") -> np.ndarray:  # fmt: skip
     """Outputs of the first head (the training target) for `rows`."""
-    return predict_heads(model, ts, rows, batch_size)[:, 0]
+    return predict_heads(model, ts, rows, batch_size, precision)[:, 0]
 
 
 def _channel(ts: TokenSet, name: str, attention_bias: str) -> int:
@@ -165,25 +188,51 @@ def _channel(ts: TokenSet, name: str, attention_bias: str) -> int:
     return ts.channels.index(name)
 
 
+def load_encoder(model: TartModel, state: dict[str, torch.Tensor]) -> None:
+    """Copy pretrained encoder weights into `model`, all but the regression head. Embedding tables may be longer
+    than the model's (pretraining adds mask ids; its nets may be longer): their leading rows are copied."""
+    own = model.state_dict()
+    for name, value in state.items():
+        if name.startswith("head.") or name not in own:
+            continue
+        target = own[name]
+        if value.shape[1:] != target.shape[1:]:
+            raise ValueError(f"pretrained {name} has shape {tuple(value.shape)}, the model {tuple(target.shape)}")
+        rows = min(len(value), len(target))
+        target[:rows] = value[:rows]
+    model.load_state_dict(own)
+
+
+def model_config(cfg: Train, ts: TokenSet, n_outputs: int = 1) -> TartConfig:
+    """The model the `train` settings describe, sized for the token set `ts`."""
+    if cfg.graph_pe != ts.graph_pe:
+        raise ValueError(f"train.graph_pe is {cfg.graph_pe!r} but the tokens were loaded with {ts.graph_pe!r}")
+    return TartConfig(
+        vocab_sizes=ts.vocab_sizes(), max_len=int(ts.lengths.max()), d_model=cfg.d_model, n_layers=cfg.n_layers,
+        n_heads=cfg.n_heads, d_ff=cfg.d_ff, dropout=cfg.dropout, attention_dropout=cfg.attention_dropout,
+        positions=cfg.positions, graph_pe=cfg.graph_pe, pe_dim=cfg.pe_dim,
+        attention_bias=cfg.attention_bias, near_channel=_channel(ts, "near_tokens", cfg.attention_bias),
+        far_channel=_channel(ts, "far_tokens", cfg.attention_bias), n_outputs=n_outputs,
+    )  # fmt: skip
+
+
 def fit(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, val_rows: np.ndarray,
-        y_val: np.ndarray) -> tuple[TartModel, list[dict], dict]:  # fmt: skip
+        y_val: np.ndarray, init: dict | None = None) -> tuple[TartModel, list[dict], dict]:  # fmt: skip
     """Train; returns the best-on-validation model (the EMA weights when `cfg.ema`), per-epoch curves and run facts.
 
     `y_train` is (N,) or (N, heads): column 0 is the target, the others the extra heads' labels. Early stopping
-    looks at head 0 only (`y_val` is its label).
+    looks at head 0 only (`y_val` is its label). `init`: encoder weights to start from (`load_encoder`).
     """
     seed_everything(cfg.seed)
     torch.set_num_threads(cfg.threads)
     device = pick_device(cfg.device)
     y_train = y_train.reshape(len(y_train), -1)
     n_heads = y_train.shape[1]
-    mcfg = TartConfig(
-        vocab_sizes=ts.vocab_sizes(), max_len=int(ts.lengths.max()), d_model=cfg.d_model, n_layers=cfg.n_layers,
-        n_heads=cfg.n_heads, d_ff=cfg.d_ff, dropout=cfg.dropout, positions=cfg.positions,
-        attention_bias=cfg.attention_bias, near_channel=_channel(ts, "near_tokens", cfg.attention_bias),
-        far_channel=_channel(ts, "far_tokens", cfg.attention_bias), n_outputs=n_heads,
-    )  # fmt: skip
-    model = TartModel(mcfg).to(device)
+    mcfg = model_config(cfg, ts, n_heads)
+    model = TartModel(mcfg)
+    if init is not None:  # fine-tuning: a pretrained encoder (tart/pretrain.py), a fresh regression head
+        load_encoder(model, init)
+    model = model.to(device)
     scales = [fit_target_scale(y_train[:, h], cfg.target_transform) for h in range(n_heads)]
     y = torch.tensor(np.stack([to_model_scale(y_train[:, h], scales[h]) for h in range(n_heads)], 1),
                      dtype=torch.float32)  # fmt: skip
@@ -202,8 +251,9 @@ def fit(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, v
     for epoch in tqdm(range(1, cfg.epochs + 1), desc="train", unit="epoch"):
         model.train()
         losses = []
-        for pick in _length_bucketed_batches(ts.lengths[train_rows].numpy(), cfg.batch_size, gen):
-            pred = model(_batch(ts, train_rows[pick], device))
+        for pick in length_bucketed_batches(ts.lengths[train_rows].numpy(), cfg.batch_size, gen):
+            with autocast(device, cfg.precision):
+                pred = model(*batch_inputs(ts, train_rows[pick], device)).float()
             target = y[pick].to(device)
             loss = sum(w * (torch.nn.functional.mse_loss(pred[:, h], target[:, h])
                             + cfg.rank_weight * pairwise_rank_loss(pred[:, h], target[:, h]))
@@ -215,7 +265,7 @@ def fit(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, v
             if ema is not None:
                 ema.update_parameters(model)
             losses.append(loss.item())
-        tau = float(stats.kendalltau(predict(scored, ts, val_rows), y_val).statistic)
+        tau = float(stats.kendalltau(predict(scored, ts, val_rows, precision=cfg.precision), y_val).statistic)
         curves.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "val_kendall_tau_b": tau})
         if tau > best:
             best, best_state = tau, copy.deepcopy(scored.state_dict())
@@ -254,7 +304,7 @@ def load_checkpoint(path: Path, device: str = "cpu") -> tuple[TartModel, dict]:
 
 def train_from_files(cfg: Train, tokens_dir: Path, labels: Path, split: Path) -> tuple[TartModel, list[dict], dict]:
     """Train on the 'train' nets of `split` with label `cfg.target`, early-stopping on the 'val' nets."""
-    ts = load_tokens(tokens_dir, tuple(cfg.channels))
+    ts = load_tokens(tokens_dir, tuple(cfg.channels), cfg.graph_pe, cfg.pe_dim)
     roles = pq.read_table(split).to_pydict()
     label_table = pq.read_table(labels)
     targets = [cfg.target, *cfg.aux_targets]

@@ -97,3 +97,20 @@ def test_table_keeps_the_two_largest_sizes_and_figures_render(synthetic, tmp_pat
     comparison_bars(entries, tmp_path / "bars.png")
     tau_vs_train_size(entries, tmp_path / "curve.png")
     assert (tmp_path / "bars.png").stat().st_size > 1000 and (tmp_path / "curve.png").stat().st_size > 1000
+
+
+def test_tart_grid_replaces_the_single_tart_run(synthetic):
+    archs, params, train, test = synthetic
+    rows = run_baselines(archs, params, train, test, ["params"], [100], [0])
+    baselines = {"n_nets": len(archs), "train_label": "val_acc", "baselines": summarize_runs(rows)}
+    grid_runs = [{"predictor": "tart", "n_train": n, "seed": s, "fit_seconds": 1.0, "kendall_tau_b": t,
+                  "kendall_tau_b_remainder": t - 0.01, "spearman_rho": t + 0.1}
+                 for n, s, t in ((50, 0, 0.60), (50, 1, 0.62), (100, 0, 0.70), (100, 1, 0.72))]  # fmt: skip
+    grid = {"baselines": summarize_runs(grid_runs)}
+    metrics = {"n_train": 100, "test_all": {"kendall_tau_b": 0.7}, "test_remainder": {"kendall_tau_b": 0.69}}
+    entries = comparison_entries(baselines, metrics, grid)
+    assert [e["name"] for e in entries].count("TART (this pipeline)") == 1
+    text = comparison_markdown(entries, len(archs))
+    assert (
+        "| TART (this pipeline) | 0.6100 ± 0.0141 | 0.6000 ± 0.0141 | 0.7100 ± 0.0141 | 0.7000 ± 0.0141 | 2 |" in text
+    )

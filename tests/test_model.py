@@ -46,3 +46,26 @@ def test_order_blind_without_positions():
     ids = torch.tensor([[[10], [5], [12], [8]]])
     with torch.no_grad():
         assert torch.allclose(model(ids), model(ids.flip(1)), atol=1e-6)
+
+
+def test_edge_bias_matches_a_dense_lookup_on_random_graphs():
+    # The sparse construction must equal looking up the relation of every (query, key) pair.
+    torch.manual_seed(0)
+    model = TartModel(config(attention_bias="edges", near_channel=2, far_channel=3, max_len=30))
+    torch.nn.init.normal_(model.relation_bias.weight)
+    b, length = 3, 30
+    near = torch.randint(1, 8, (b, length))  # token 1 + d, 1 = no input
+    far = torch.maximum(near, torch.randint(1, 12, (b, length)))
+    pos = torch.arange(length)
+    near, far = torch.where(near - 1 > pos, 1, near), torch.where(far - 1 > pos, 1, far)  # no edge before node 0
+    ids = torch.stack([torch.full((b, length), 5), torch.ones(b, length, dtype=torch.long), near, far], -1)
+    ids[2, 25:] = 0  # padding
+    pad = ids[..., 0] == 0
+    rel = torch.zeros(b, length, length, dtype=torch.long)
+    rel[:, pos, pos] = 3
+    for off in (ids[..., 2] - 1, ids[..., 3] - 1):
+        for bi, qi in (off >= 1).nonzero().tolist():
+            rel[bi, qi, qi - off[bi, qi]] = 1
+            rel[bi, qi - off[bi, qi], qi] = 2
+    dense = model.relation_bias(rel).permute(0, 3, 1, 2).masked_fill(pad[:, None, None, :], float("-inf"))
+    assert torch.equal(model._attention_bias(ids, pad), dense)

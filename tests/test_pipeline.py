@@ -18,7 +18,11 @@ def test_dvc_repro_tiny_profile(tiny_workspace, mirror):
     assert low <= metrics["test_all"]["kendall_tau_b"] <= high
     assert set(metrics["transfer"]) >= {"kendall_tau_b_cifar100_test_acc", "kendall_tau_b_imagenet16_test_acc"}
     assert set(metrics["heads"]["cifar100_test_acc"]) == {"kendall_tau_b", "kendall_tau_b_remainder"}
+    grid = json.loads((work / "reports" / "tart_grid.json").read_text())
+    assert [(r["n_train"], r["seed"]) for r in grid["runs"]] == [(50, 0), (50, 1), (100, 0), (100, 1)]
+    assert grid["baselines"]["tart"]["100"]["seeds"] == 2 and grid["model"]["graph_pe"] == "topology"
     comparison = (work / "reports" / "comparison.md").read_text()
+    assert "| TART (this pipeline) | " in comparison and " ± " in comparison.split("| TART (this pipeline) |")[1][:60]
     assert "ImageNet16-120" in comparison and "Zero-cost proxies" in comparison and "| synflow |" in comparison
     for figure in ("pred_vs_true.png", "training_curve.png", "nb201_graph.png"):
         assert (work / "reports" / "figures" / figure).stat().st_size > 1000

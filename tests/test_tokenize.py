@@ -5,7 +5,8 @@ def test_vocabulary_is_pinned():
     vocab = vocabulary()
     assert list(vocab["tokens"])[:4] == ["<pad>", "max_pool", "avg_pool", "sep_conv"]
     assert len(vocab["tokens"]) == 16 and len(vocab["shape_tokens"]) == 14
-    assert vocab_hash(vocab) == "83adcfc3eaede9fa"
+    assert len(vocab["cell_tokens"]) == 65  # pad + cells 0..63 (63 = 63 and beyond)
+    assert vocab_hash(vocab) == "b07b1c34c4cd5046"
 
 
 def test_exact_tokens_of_a_hand_built_graph():
@@ -26,8 +27,11 @@ def test_exact_tokens_of_a_hand_built_graph():
         "tokens": [10, 5, 12, 8],
         "shape_tokens": [1, 5, 2, 1],
         "cells": [0, 0, 0, 1],
+        "cell_tokens": [1, 1, 1, 2],
         "near_tokens": [1, 2, 2, 2],
         "far_tokens": [1, 2, 2, 4],
+        "edge_src": [0, 0, 1, 2],
+        "edge_dst": [1, 3, 2, 3],
     }
 
 

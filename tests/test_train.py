@@ -99,6 +99,19 @@ def test_training_on_cuda_matches_itself(tmp_path):
     assert facts["device"] == "cuda" and curves == curves_again
 
 
+@pytest.mark.gpu
+def test_bf16_profile_on_cuda(tmp_path):
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    synthetic_tokens(tmp_path)
+    ts = load_tokens(tmp_path, (*CHANNELS, "cell_tokens"), "topology")
+    cfg = Train(epochs=3, batch_size=16, d_model=32, d_ff=64, n_layers=2, n_heads=4, device="cuda", precision="bf16",
+                channels=[*CHANNELS, "cell_tokens"], attention_bias="edges", graph_pe="topology")  # fmt: skip
+    rows = np.arange(60)
+    model, _, facts = fit(cfg, ts, rows[:40], np.arange(40.0), rows[40:], np.arange(20.0))
+    assert facts["device"] == "cuda" and np.isfinite(predict(model, ts, rows, precision="bf16")).all()
+
+
 def test_extra_heads_learn_their_own_labels(tmp_path):
     ts, y = synthetic_tokens(tmp_path)
     y2 = np.stack([y, -y], 1)  # an extra head whose label ranks the nets the other way round
@@ -134,3 +147,29 @@ def test_unknown_extra_head_label_is_named(tmp_path):
     cfg = Train(target="acc", aux_targets=["cifar100_test_acc"], channels=list(CHANNELS))
     with pytest.raises(KeyError, match="no label column 'cifar100_test_acc'"):
         train_from_files(cfg, tmp_path, tmp_path / "labels.parquet", tmp_path / "split.parquet")
+
+
+@pytest.mark.parametrize("graph_pe", ["laplacian", "random_walk", "topology"])
+def test_graph_encodings_and_cell_tokens_train(tmp_path, graph_pe):
+    synthetic_tokens(tmp_path)
+    channels = (*CHANNELS, "cell_tokens")
+    ts = load_tokens(tmp_path, channels, graph_pe, 4)
+    cfg = Train(epochs=2, batch_size=8, d_model=16, d_ff=32, n_layers=1, n_heads=2, channels=list(channels),
+                attention_bias="edges", graph_pe=graph_pe, pe_dim=4)  # fmt: skip
+    rows = np.arange(60)
+    model, _, facts = fit(cfg, ts, rows[:40], np.arange(40.0), rows[40:], np.arange(20.0))
+    assert facts["model"]["graph_pe"] == graph_pe and np.isfinite(predict(model, ts, rows)).all()
+    save_checkpoint(model, facts, cfg.model_dump(), tmp_path / "m.pt")
+    loaded, _ = load_checkpoint(tmp_path / "m.pt")
+    assert np.allclose(predict(loaded, ts, rows), predict(model, ts, rows))
+    with pytest.raises(ValueError, match="tokens were loaded with 'none'"):
+        fit(cfg, load_tokens(tmp_path, channels), rows[:40], np.arange(40.0), rows[40:], np.arange(20.0))
+
+
+def test_bf16_autocast_trains(tmp_path):
+    ts, y = synthetic_tokens(tmp_path)
+    cfg = Train(epochs=2, batch_size=8, d_model=16, d_ff=32, n_layers=1, n_heads=2, channels=list(CHANNELS),
+                precision="bf16")  # fmt: skip
+    rows = np.arange(60)
+    model, curves, _ = fit(cfg, ts, rows[:40], y[:40], rows[40:], y[40:])
+    assert np.isfinite(predict(model, ts, rows, precision="bf16")).all() and len(curves) == 2

@@ -19,8 +19,19 @@ def tiny_params() -> dict:
     params["build"].update(limit=300, workers=1, chunk=50)
     params["extract"]["shard_size"] = 120
     params["split"].update(train_size=100, val_size=50)
-    # the tiny run also exercises the options that are off by default: an extra head and EMA
-    params["train"].update(epochs=2, d_model=32, d_ff=64, n_layers=1, aux_targets=["cifar100_test_acc"], ema=0.9)
+    # the tiny run also exercises the options that are off by default: an extra head and EMA ...
+    # ... and a graph positional encoding with the cell-index channel
+    params["train"].update(
+        epochs=2,
+        d_model=32,
+        d_ff=64,
+        n_layers=1,
+        aux_targets=["cifar100_test_acc"],
+        ema=0.9,
+        graph_pe="topology",
+        channels=[*params["train"]["channels"], "cell_tokens"],
+    )
+    params["tart_grid"].update(train_sizes=[50, 100], seeds=[0, 1], workers=2)
     params["evaluate"]["bootstrap"] = 20
     params["baselines"].update(train_sizes=[50, 100], seeds=[0, 1])
     params["narformer"].update(train_sizes=[100], epochs=2, eval_every=1, n_layers=1, d_ff=32)

@@ -1,0 +1,68 @@
+"""The TART benchmarks (throughput, tokenization variants) on synthetic tokens: they run and report what they
+measured (the numbers themselves come from `python -m tart.benchmarks ...`, not from tests)."""
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import torch
+from test_train import CHANNELS, synthetic_tokens
+
+from tart.bench_pretraining import pretraining_benchmark, pretraining_markdown
+from tart.bench_throughput import PlainEncoder, peak_tflops, throughput_benchmark, throughput_markdown
+from tart.bench_tokenization import VARIANTS, tokenization_benchmark, tokenization_markdown
+from tart.model import TartConfig
+from tart.params import load_params
+from tart.pretrain import PretrainConfig
+
+
+def tiny_params(tmp_path, n=60):
+    synthetic_tokens(tmp_path, n)
+    labels = pa.table({"net": np.arange(n), "params": np.arange(n) % 7, **{c: np.linspace(50, 90, n) for c in (
+        "cifar10_valid_val_acc", "cifar10_test_acc", "cifar100_test_acc", "imagenet16_test_acc")}})  # fmt: skip
+    pq.write_table(labels, tmp_path / "labels.parquet")
+    p = load_params()
+    train = p.train.model_copy(update={"epochs": 1, "d_model": 16, "d_ff": 32, "n_layers": 1, "n_heads": 2,
+                                       "batch_size": 8, "channels": [*CHANNELS, "cell_tokens"]})  # fmt: skip
+    paths = p.paths.model_copy(update={"tokens": tmp_path, "labels": tmp_path / "labels.parquet"})
+    return p.model_copy(update={"train": train, "paths": paths, "split": p.split.model_copy(update={"val_size": 10})})
+
+
+def test_throughput_counts_the_timed_batches(tmp_path):
+    result = throughput_benchmark(tiny_params(tmp_path), "cpu", "fp32", batch_size=8, steps=3, warmup=1)
+    assert result["device"] == "cpu" and result["peak_bf16_tflops"] is None
+    for setup in result["setups"].values():
+        assert setup["graphs"] == 24 and setup["graphs_per_second"] > 0 and setup["flops_per_graph"] > 0
+        assert setup["fraction_of_peak_bf16"] is None
+    assert "| tart | fp32 |" in throughput_markdown(result)
+
+
+def test_peak_lookup_is_for_cuda_only():
+    assert peak_tflops(torch.device("cpu")) == ("cpu", None)
+
+
+def test_plain_encoder_ignores_padding():
+    torch.manual_seed(0)
+    model = PlainEncoder(TartConfig(vocab_sizes=(16,), max_len=8, d_model=16, n_heads=2, d_ff=32)).eval()
+    ids = torch.tensor([[[3], [4], [5]]])
+    with torch.no_grad():
+        assert torch.allclose(model(ids), model(torch.nn.functional.pad(ids, (0, 0, 0, 4))), atol=1e-5)
+
+
+def test_tokenization_variants_all_train(tmp_path):
+    result = tokenization_benchmark(tiny_params(tmp_path), n_train=30, workers=1)
+    assert [r["variant"] for r in result["runs"]] == [name for name, _ in VARIANTS]
+    assert {r["graph_pe"] for r in result["runs"]} == {"none", "topology", "laplacian", "random_walk"}
+    assert all(-1 <= r["kendall_tau_b"] <= 1 for r in result["runs"])
+    assert tokenization_markdown(result).count("\n| ") == len(VARIANTS) + 1
+
+
+def test_pretraining_benchmark_compares_starts_on_the_same_seeds(tmp_path):
+    p = tiny_params(tmp_path)
+    cfg = PretrainConfig(nets=30, epochs=1, batch_size=8, holdout=5)
+    result = pretraining_benchmark(p, cfg, train_sizes=[20], seeds=[0, 1], workers=1)
+    assert [(r["seed"], r["start"]) for r in result["runs"]] == [
+        (0, "scratch"), (0, "pretrained"), (1, "scratch"), (1, "pretrained")]  # fmt: skip
+    assert len(result["summary"]["20"]["gain_per_seed"]) == 2
+    z = result["zero_shot"]
+    assert z["fit_nets"] == 27 and -1 <= z["nb201_kendall_tau_b_test_acc"] <= 1
+    assert "Zero-shot from another space" in pretraining_markdown(result)
