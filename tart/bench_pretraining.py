@@ -26,7 +26,7 @@ def _fine_tune(job: tuple) -> dict:
     return {"start": start, **fit_and_score(tuple(rest))}
 
 
-def zero_shot(p: Params, corpus: TokenSet, corpus_params: np.ndarray, n_fit: int = 2000, epochs: int = 10) -> dict:
+def zero_shot(p: Params, corpus: TokenSet, corpus_params: np.ndarray, n_fit: int = 1000, epochs: int = 10) -> dict:
     """TART fitted on generated DARTS-style nets to rank their parameter counts (self-measured by the generator),
     then scored on NB201 without seeing an NB201 label."""
     val = min(200, len(corpus.nets) // 10)

@@ -7,7 +7,7 @@ python -m tart.benchmarks generator-stats [NETS]  # our generator vs the DeepNet
 python -m tart.benchmarks darts-reference  # rebuild the reference files' nets: parameter counts, graph matches
 python -m tart.benchmarks tokenization [N_TRAIN]  # TART tokenization variants on NB201 (default 781 training nets)
 python -m tart.benchmarks throughput [DEVICE [PRECISION [BATCH [STEPS]]]]  # training graphs/s, fraction of peak
-python -m tart.benchmarks pretraining [NETS [EPOCHS]]  # masked-node pretraining, then fine-tuning at 100 / 781 labels
+python -m tart.benchmarks pretraining [NETS [EPOCHS [SIZES]]]  # masked-node pretraining, fine-tuning (SIZES: 100,781)
 """
 
 from __future__ import annotations
@@ -151,12 +151,13 @@ def main(argv: list[str]) -> None:
         result = throughput_benchmark(p, device.type, precision, batch, steps)
         _write(f"throughput_{device.type}", result)
         replace_section(Path("README.md"), f"throughput-{device.type}", throughput_markdown(result))
-    elif argv[:1] == ["pretraining"] and len(argv) <= 3:
+    elif argv[:1] == ["pretraining"] and len(argv) <= 4:
         from tart.bench_pretraining import pretraining_benchmark, pretraining_markdown
         from tart.pretrain import PretrainConfig
 
-        cfg = PretrainConfig(**{k: int(v) for k, v in zip(("nets", "epochs"), argv[1:])})
-        result = pretraining_benchmark(p, cfg, [100, 781], [0, 1, 2])
+        cfg = PretrainConfig(**{k: int(v) for k, v in zip(("nets", "epochs"), argv[1:3])})
+        sizes = [int(n) for n in argv[3].split(",")] if len(argv) > 3 else [100, 781]
+        result = pretraining_benchmark(p, cfg, sizes, [0, 1, 2])
         _write("pretraining", result)
         replace_section(Path("README.md"), "pretraining", pretraining_markdown(result))
     else:
