@@ -66,16 +66,14 @@ def pretraining_benchmark(p: Params, cfg: PretrainConfig, train_sizes: list[int]
     for run in parallel_map(_fine_tune, jobs, workers, load_worker_tokens, (p.paths.tokens, p.train)):
         runs.append(run)
         print(f"n={run['n_train']} seed={run['seed']} {run['start']}: tau {run['kendall_tau_b']:.4f}", flush=True)
+    tau = {(r["n_train"], r["seed"], r["start"]): r["kendall_tau_b"] for r in runs}
     summary = {}
     for n in train_sizes:
         for start in ("scratch", "pretrained"):
-            taus = [r["kendall_tau_b"] for r in runs if r["n_train"] == n and r["start"] == start]
+            taus = [tau[n, seed, start] for seed in seeds]
             summary.setdefault(str(n), {})[start] = {"mean": float(np.mean(taus)), "std": float(np.std(taus, ddof=1))
                                                       if len(taus) > 1 else 0.0}  # fmt: skip
-        pairs = [(r["kendall_tau_b"], q["kendall_tau_b"]) for r in runs for q in runs
-                 if r["n_train"] == q["n_train"] == n and r["seed"] == q["seed"] and r["start"] == "pretrained"
-                 and q["start"] == "scratch"]  # fmt: skip
-        summary[str(n)]["gain_per_seed"] = [a - b for a, b in pairs]
+        summary[str(n)]["gain_per_seed"] = [tau[n, seed, "pretrained"] - tau[n, seed, "scratch"] for seed in seeds]
     return {"pretrain": {**facts, "curves": curves}, "zero_shot": transfer_result, "train": p.train.model_dump(),
             "seeds": seeds,
             "threads_per_fit": fine.threads, "workers": workers, "summary": summary, "runs": runs}  # fmt: skip

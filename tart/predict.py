@@ -58,6 +58,16 @@ def nb201_graph(arch: str) -> ArchGraph:
     return GraphComposer().graph(arch)[0]
 
 
+def graph_row(graph: ArchGraph, net: int, split: str) -> dict:
+    """An in-memory graph as a row of the graph shards (`schemas.GRAPHS`), ready for `tokenize_row`."""
+    edges = graph.edge_array()
+    return {
+        "net": net, "split": split, "num_nodes": graph.num_nodes, "primitives": graph.primitives,
+        "cells": graph.cells, "shapes": [list(s) for s in graph.shapes],
+        "edge_src": edges[:, 0].tolist(), "edge_dst": edges[:, 1].tolist(),
+    }  # fmt: skip
+
+
 def predict_graph(graph: ArchGraph, checkpoint: Path) -> dict:
     """Prediction of `checkpoint` for `graph`, in the units of its training label."""
     model, meta = load_checkpoint(checkpoint)
@@ -67,13 +77,7 @@ def predict_graph(graph: ArchGraph, checkpoint: Path) -> dict:
                            f"{vocab_hash(vocab)}; retrain (dvc repro) or use a matching version")  # fmt: skip
     if graph.num_nodes > model.cfg.max_len:
         raise PredictError(f"the graph has {graph.num_nodes} nodes; {checkpoint} handles at most {model.cfg.max_len}")
-    edges = graph.edge_array()
-    row = {
-        "net": 0, "split": "user", "num_nodes": graph.num_nodes, "primitives": graph.primitives,
-        "cells": graph.cells, "shapes": [list(s) for s in graph.shapes],
-        "edge_src": edges[:, 0].tolist(), "edge_dst": edges[:, 1].tolist(),
-    }  # fmt: skip
-    tokens = tokenize_row(row, vocab)
+    tokens = tokenize_row(graph_row(graph, 0, "user"), vocab)
     ids = torch.tensor(np.stack([tokens[c] for c in meta["channels"]], axis=-1))[None]  # (1, L, C)
     encoding = graph_input(model.cfg.graph_pe, model.cfg.pe_dim, [graph.num_nodes], [tokens["edge_src"]],
                            [tokens["edge_dst"]])  # fmt: skip

@@ -24,6 +24,7 @@ from tart.generate import VARIANTS, generate_net
 from tart.model import TartModel
 from tart.parallel import parallel_map
 from tart.params import Train
+from tart.predict import graph_row
 from tart.tokenize import tokenize_row, vocabulary
 from tart.train import (
     TokenSet,
@@ -58,12 +59,7 @@ def _corpus_rows(job: tuple[int, int, int, str]) -> list[dict]:
     rows = []
     for index in range(start, stop):
         net = generate_net(seed, index, VARIANTS[variant])
-        graph = net.graph
-        edges = graph.edge_array()
-        row = {"net": index, "split": "pretrain", "num_nodes": graph.num_nodes, "primitives": graph.primitives,
-               "cells": graph.cells, "shapes": [list(s) for s in graph.shapes],
-               "edge_src": edges[:, 0].tolist(), "edge_dst": edges[:, 1].tolist()}  # fmt: skip
-        rows.append({**tokenize_row(row, vocab), "params": net.params["cifar10"]})
+        rows.append({**tokenize_row(graph_row(net.graph, index, "pretrain"), vocab), "params": net.params["cifar10"]})
     return rows
 
 
