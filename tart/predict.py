@@ -75,11 +75,12 @@ def predict_graph(graph: ArchGraph, checkpoint: Path) -> dict:
     if vocab_hash(vocab) != meta["vocab_hash"]:
         raise PredictError(f"{checkpoint}: trained with vocabulary {meta['vocab_hash']}, this code has "
                            f"{vocab_hash(vocab)}; retrain (dvc repro) or use a matching version")  # fmt: skip
-    if graph.num_nodes > model.cfg.max_len:
-        raise PredictError(f"the graph has {graph.num_nodes} nodes; {checkpoint} handles at most {model.cfg.max_len}")
     tokens = tokenize_row(graph_row(graph, 0, "user"), vocab)
+    if tokens["length"] > model.cfg.max_len:
+        raise PredictError(f"the graph has {tokens['length']} nodes that reach its output; {checkpoint} handles at "
+                           f"most {model.cfg.max_len}")  # fmt: skip
     ids = torch.tensor(np.stack([tokens[c] for c in meta["channels"]], axis=-1))[None]  # (1, L, C)
-    encoding = graph_input(model.cfg.graph_pe, model.cfg.pe_dim, [graph.num_nodes], [tokens["edge_src"]],
+    encoding = graph_input(model.cfg.graph_pe, model.cfg.pe_dim, [tokens["length"]], [tokens["edge_src"]],
                            [tokens["edge_dst"]])  # fmt: skip
     model.eval()
     with torch.no_grad():
