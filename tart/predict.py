@@ -89,5 +89,6 @@ def predict_graph(graph: ArchGraph, checkpoint: Path) -> dict:
         "label": meta["params"]["target"],
         "prediction": float(to_label_scale(raw, meta["target_scale"])[0]),
         "num_nodes": graph.num_nodes,
+        "live_nodes": tokens["length"],  # the nodes that reach the output: the ones tokenized
         "checkpoint": str(checkpoint),
     }

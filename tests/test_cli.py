@@ -14,6 +14,7 @@ from tart.params import Train
 from tart.train import fit, save_checkpoint
 
 runner = CliRunner()
+ALL_CONV_3X3 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 MODEL_FILE = """
 from torch import nn
 
@@ -23,6 +24,18 @@ def small():
 
 def not_a_module():
     return 42
+
+class WithDeadBranch(nn.Module):  # the second convolution's result is never read
+    def __init__(self):
+        super().__init__()
+        self.body, self.unused = small(), nn.Conv2d(3, 4, 1, bias=False)
+
+    def forward(self, x):
+        self.unused(x)
+        return self.body(x)
+
+def with_dead_branch():
+    return WithDeadBranch()
 """
 
 
@@ -44,7 +57,16 @@ def test_predict_a_model_file(checkpoint):
     result = runner.invoke(app, ["predict", f"{checkpoint.parent}/models.py:small", "--checkpoint", str(checkpoint)])
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
-    assert out["num_nodes"] == 7 and out["checkpoint"] == str(checkpoint) and np.isfinite(out["prediction"])
+    assert out["num_nodes"] == out["live_nodes"] == 7 and out["checkpoint"] == str(checkpoint)
+    assert np.isfinite(out["prediction"])
+
+
+def test_predict_drops_nodes_that_do_not_reach_the_output(checkpoint):
+    args = ["predict", f"{checkpoint.parent}/models.py:with_dead_branch", "--checkpoint", str(checkpoint)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["num_nodes"] == 8 and out["live_nodes"] == 7
 
 
 @pytest.mark.parametrize(
@@ -53,7 +75,7 @@ def test_predict_a_model_file(checkpoint):
         (["{dir}/models.py:not_a_module"], "returned int, not a torch.nn.Module"),
         (["{dir}/missing.py:small"], "no such file"),
         (["{dir}/models.py:small", "--input-shape", "5,32,32"], "does not accept an input of shape"),
-        (["--nb201", "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|"], "handles at most"),
+        (["--nb201", ALL_CONV_3X3], "handles at most"),
         (["--nb201", "|conv~0|"], "expected 3 nodes"),
     ],
 )
