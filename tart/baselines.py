@@ -1,4 +1,5 @@
-"""Baselines on the NB201 protocol: parameter count, FLOPs, and classic regressors on one-hot edge ops.
+"""Baselines on the NB201 protocol: parameter count, FLOPs, and classic regressors on cell features (one-hot
+edge ops as in the literature, and the live ops plus per-path op counts of `tart.cell_paths`).
 
 Each predictor is fit on the first N architectures in index order (the NAR-Former protocol) and scored with
 Kendall tau-b against the test label over all nets and over the nets it was not fit on, once per seed.
@@ -8,21 +9,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
-import torch
-from torch.utils.flop_counter import FlopCounterMode
 
 from tart import schemas
-from tart.metrics import TRANSFER_LABELS, kendall_tau_b, spearman_rho, transfer_scores
+from tart.cell_paths import path_features
+from tart.metrics import TRANSFER_LABELS, kendall_tau_b, score_run, summarize_runs, transfer_scores
 from tart.params import Baselines
-from tart.spaces.nb201 import NUM_EDGES, OPS, arch_ops, arch_string, build_network
+from tart.spaces.nb201 import NUM_EDGES, OPS, arch_ops
+from tart.spaces.nb201_flops import nb201_flops
 
-PREDICTORS = ("params", "flops", "ridge_onehot", "gbm_onehot", "rf_onehot")
-RANDOMIZED = {"gbm_onehot", "rf_onehot"}  # the others give the same scores for every seed
+PREDICTORS = ("params", "flops", "ridge_onehot", "gbm_onehot", "rf_onehot", "gbm_paths", "rf_paths")
+RANDOMIZED = {"gbm_onehot", "rf_onehot", "gbm_paths", "rf_paths"}  # the others score the same for every seed
 
 
 def one_hot_edges(archs: list[str]) -> np.ndarray:
@@ -35,41 +35,18 @@ def one_hot_edges(archs: list[str]) -> np.ndarray:
     return features
 
 
-def count_flops(arch: str, input_size: int = 32) -> int:
-    """FLOPs of one forward pass at batch 1 as PyTorch's FlopCounterMode counts them (convs and linears,
-    2 per multiply-accumulate), on meta tensors: no arithmetic is done."""
-    net = build_network(arch, device="meta")
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
-        net(torch.empty(1, 3, input_size, input_size, device="meta"))
-    return int(counter.get_total_flops())
-
-
-@cache
-def _edge_op_flops(input_size: int) -> tuple[int, dict[str, float]]:
-    # Every cell applies its ops independently, so a net's FLOPs are those of the skeleton (all edges `none`)
-    # plus one term per edge op; each term is measured once on a net with that op on all six edges.
-    base = count_flops(arch_string(("none",) * NUM_EDGES), input_size)
-    per_op = {op: (count_flops(arch_string((op,) * NUM_EDGES), input_size) - base) / NUM_EDGES for op in OPS}
-    return base, per_op
-
-
-def nb201_flops(archs: list[str], input_size: int = 32) -> np.ndarray:
-    """FLOPs of every NB201 net from the additive decomposition (equal to count_flops, see tests)."""
-    base, per_op = _edge_op_flops(input_size)
-    return np.array([base + sum(per_op[op] for op in arch_ops(a)) for a in archs], dtype=np.int64)
-
-
 def _regressor(name: str, seed: int, threads: int):
     from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
     from sklearn.linear_model import Ridge
 
-    if name == "ridge_onehot":
+    kind = name.split("_")[0]
+    if kind == "ridge":
         return Ridge(alpha=1.0)
-    if name == "gbm_onehot":
+    if kind == "gbm":
         # These settings reproduce the reference numbers in DOMAIN.md section 6 (0.680 / 0.725).
         return GradientBoostingRegressor(n_estimators=500, max_depth=4, learning_rate=0.05, subsample=0.8,
                                          random_state=seed)  # fmt: skip
-    if name == "rf_onehot":
+    if kind == "rf":
         return RandomForestRegressor(n_estimators=300, random_state=seed, n_jobs=threads)
     raise ValueError(f"unknown baseline {name!r}; expected one of {PREDICTORS}")
 
@@ -77,22 +54,14 @@ def _regressor(name: str, seed: int, threads: int):
 def fit_predict(name: str, inputs: dict[str, np.ndarray], train_y: np.ndarray, n_train: int, seed: int,
                 threads: int = 1) -> np.ndarray:  # fmt: skip
     """Scores for all nets (higher = predicted better); `train_y` labels the first `n_train` nets. `inputs` holds
-    the per-net "params", "flops" and one-hot "features", computed once for every fit."""
+    the per-net "params" and "flops" and the feature matrices "onehot" and "paths", computed once for every fit
+    (a regressor named `<model>_<features>` reads the matrix after the underscore)."""
     if name in ("params", "flops"):
         return inputs[name].astype(np.float64)
+    features = inputs[name.split("_", 1)[1]]
     model = _regressor(name, seed, threads)
-    model.fit(inputs["features"][:n_train], train_y[:n_train])
-    return model.predict(inputs["features"])
-
-
-def score_run(pred: np.ndarray, test_label: np.ndarray, n_train: int, transfer: dict[str, np.ndarray]) -> dict:
-    """The scores of one run: over all nets, over those after the first `n_train`, and on each transfer label."""
-    return {
-        "kendall_tau_b": kendall_tau_b(pred, test_label),
-        "kendall_tau_b_remainder": kendall_tau_b(pred[n_train:], test_label[n_train:]),
-        "spearman_rho": spearman_rho(pred, test_label),
-        **transfer_scores(pred, transfer),
-    }
+    model.fit(features[:n_train], train_y[:n_train])
+    return model.predict(features)
 
 
 def run_baselines(archs: list[str], params: np.ndarray, train_label: np.ndarray, test_label: np.ndarray,
@@ -104,9 +73,11 @@ def run_baselines(archs: list[str], params: np.ndarray, train_label: np.ndarray,
     unknown = [name for name in predictors if name not in PREDICTORS]
     if unknown:
         raise ValueError(f"unknown baseline {unknown[0]!r}; expected one of {PREDICTORS}")
-    inputs = {"params": params, "features": one_hot_edges(archs)}
+    inputs = {"params": params, "onehot": one_hot_edges(archs)}
     if "flops" in predictors:
         inputs["flops"] = nb201_flops(archs)
+    if any(name.endswith("_paths") for name in predictors):
+        inputs["paths"] = path_features(archs)
     rows = []
     for name in predictors:
         for n_train in train_sizes:
@@ -121,25 +92,6 @@ def run_baselines(archs: list[str], params: np.ndarray, train_label: np.ndarray,
                 if progress:
                     progress(f"{name} n={n_train} seed={seed}: tau {rows[-1]['kendall_tau_b']:.4f}")
     return rows
-
-
-def summarize_runs(rows: list[dict]) -> dict:
-    """{predictor: {n_train: mean/std over seeds of each score, seeds, fit seconds}}."""
-    out: dict = {}
-    for name in dict.fromkeys(r["predictor"] for r in rows):
-        out[name] = {}
-        for n_train in dict.fromkeys(r["n_train"] for r in rows if r["predictor"] == name):
-            group = [r for r in rows if r["predictor"] == name and r["n_train"] == n_train]
-            entry: dict = {
-                "seeds": len(group),
-                "fit_seconds_median": float(np.median([r["fit_seconds"] for r in group])),
-            }
-            for key in [k for k in group[0] if k.startswith(("kendall_tau_b", "spearman_rho"))]:
-                values = np.array([r[key] for r in group])
-                entry[key] = float(values.mean())
-                entry[key + "_std"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
-            out[name][str(n_train)] = entry
-    return out
 
 
 def baselines_from_files(labels_path: Path, target: str, test_label: str, cfg: Baselines, out_path: Path,

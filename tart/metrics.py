@@ -51,3 +51,32 @@ def summarize(pred: np.ndarray, true: np.ndarray, n_boot: int, seed: int, digits
             value, interval = round(value, digits), tuple(round(v, digits) for v in interval)
         out[name], out[f"{name}_ci95"] = value, list(interval)
     return out
+
+
+def score_run(pred: np.ndarray, test_label: np.ndarray, n_train: int, transfer: dict[str, np.ndarray]) -> dict:
+    """The scores of one run: over all nets, over those after the first `n_train`, and on each transfer label."""
+    return {
+        "kendall_tau_b": kendall_tau_b(pred, test_label),
+        "kendall_tau_b_remainder": kendall_tau_b(pred[n_train:], test_label[n_train:]),
+        "spearman_rho": spearman_rho(pred, test_label),
+        **transfer_scores(pred, transfer),
+    }
+
+
+def summarize_runs(rows: list[dict]) -> dict:
+    """{predictor: {n_train: mean/std over seeds of each score, seeds, fit seconds}}."""
+    out: dict = {}
+    for name in dict.fromkeys(r["predictor"] for r in rows):
+        out[name] = {}
+        for n_train in dict.fromkeys(r["n_train"] for r in rows if r["predictor"] == name):
+            group = [r for r in rows if r["predictor"] == name and r["n_train"] == n_train]
+            entry: dict = {
+                "seeds": len(group),
+                "fit_seconds_median": float(np.median([r["fit_seconds"] for r in group])),
+            }
+            for key in [k for k in group[0] if k.startswith(("kendall_tau_b", "spearman_rho"))]:
+                values = np.array([r[key] for r in group])
+                entry[key] = float(values.mean())
+                entry[key + "_std"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+            out[name][str(n_train)] = entry
+    return out

@@ -12,6 +12,8 @@ from torch import nn
 from tart.graph_pe import sinusoid_table
 from tart.tokenize import MAX_OFFSET
 
+MAX_HOPS = 16  # "paths" attention bias: ancestors / descendants farther away count as unrelated
+
 
 @dataclass(frozen=True)
 class TartConfig:
@@ -25,7 +27,8 @@ class TartConfig:
     attention_dropout: float = 0.0  # on attention weights (costly on CPU: a mask per head and token pair)
     positions: str = "learned"  # "learned" or "none" (the latter makes the model order-blind)
     # "edges": each head learns a bias for attending along an edge (to a predecessor or successor), read from the
-    # offset channels `near_channel`/`far_channel`; "none": plain attention
+    # offset channels `near_channel`/`far_channel`; "paths": a bias per hop count along directed paths over the same
+    # edges (ancestor or descendant, within MAX_HOPS); "none": plain attention
     attention_bias: str = "none"
     near_channel: int = -1
     far_channel: int = -1
@@ -44,7 +47,8 @@ class TartModel(nn.Module):
         self.embed = nn.ModuleList(nn.Embedding(v, cfg.d_model, padding_idx=0) for v in cfg.vocab_sizes)
         self.pos = nn.Embedding(cfg.max_len, cfg.d_model) if cfg.positions == "learned" else None
         # relation of key j to query i: 0 none, 1 j is a predecessor of i, 2 j is a successor of i, 3 j == i
-        self.relation_bias = nn.Embedding(4, cfg.n_heads) if cfg.attention_bias == "edges" else None
+        relations = {"edges": 4, "paths": 2 * MAX_HOPS + 2}.get(cfg.attention_bias)
+        self.relation_bias = nn.Embedding(relations, cfg.n_heads) if relations else None
         if self.relation_bias is not None:
             nn.init.zeros_(self.relation_bias.weight)
         self.pe_proj = nn.Linear(cfg.pe_dim, cfg.d_model) if cfg.graph_pe in ("laplacian", "random_walk") else None
@@ -70,6 +74,8 @@ class TartModel(nn.Module):
         if self.relation_bias is None:
             bias = torch.zeros(pad.shape, dtype=x.dtype, device=x.device).masked_fill(pad, float("-inf"))
             bias = bias[:, None, None, :]  # (B, 1, 1, L): padded keys get no attention
+        elif self.cfg.attention_bias == "paths":
+            bias = self._path_bias(ids, pad)  # (B, H, L, L)
         else:
             bias = self._attention_bias(ids, pad)  # (B, H, L, L)
         for block in self.blocks:
@@ -119,6 +125,29 @@ class TartModel(nn.Module):
         dense = weight[0].expand(b, length, length, -1).contiguous()  # (B, Lq, Lk, H)
         dense = dense.index_put((torch.cat(bi), torch.cat(qi), torch.cat(ki)), weight[torch.cat(rel)])
         return dense.permute(0, 3, 1, 2).masked_fill(pad[:, None, None, :], float("-inf"))  # (B, H, Lq, Lk)
+
+    def _path_bias(self, ids: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
+        """Additive attention mask (B, heads, L, L): a learned per-head bias for each relation of key k to query q:
+        0 unrelated (or more than MAX_HOPS apart), h in 1..MAX_HOPS: k reaches q in h edges at the fewest (an
+        ancestor), MAX_HOPS + h: q reaches k (a descendant), 2 * MAX_HOPS + 1: k == q; -inf on padded keys. Edges
+        are read from the offset channels (a node's nearest and farthest predecessor; a third input is not seen)."""
+        b, length, _ = ids.shape
+        with torch.no_grad():
+            step = torch.zeros(b, length, length, device=ids.device)  # step[q, k] = 1: k is a predecessor of q
+            pos = torch.arange(length, device=ids.device)
+            for channel in (self.cfg.near_channel, self.cfg.far_channel):
+                offset = ids[..., channel] - 1  # token 1 + d (d = 0: no input; token 0: padding)
+                valid = (offset >= 1) & (offset < MAX_OFFSET)
+                b_, q_ = valid.nonzero(as_tuple=True)
+                step[b_, q_, q_ - offset[b_, q_]] = 1.0
+            hops = torch.zeros(b, length, length, dtype=torch.long, device=ids.device)
+            reach = step
+            for h in range(1, MAX_HOPS + 1):
+                hops = torch.where((reach > 0) & (hops == 0), h, hops)
+                reach = torch.bmm(reach, step).clamp_(max=1.0)
+            rel = torch.where(hops > 0, hops, (hops.transpose(1, 2) + MAX_HOPS) * (hops.transpose(1, 2) > 0))
+            rel = torch.where(pos[:, None] == pos[None, :], 2 * MAX_HOPS + 1, rel)
+        return self.relation_bias(rel).permute(0, 3, 1, 2).masked_fill(pad[:, None, None, :], float("-inf"))
 
 
 class Block(nn.Module):

@@ -69,7 +69,7 @@ class Train(Section):
     dropout: float = Field(0.0, ge=0, lt=1, description="dropout on residual branches")
     attention_dropout: float = Field(0.0, ge=0, lt=1, description="dropout on attention weights (slow on CPU)")
     positions: Literal["learned", "none"] = "learned"
-    attention_bias: Literal["none", "edges"] = "none"
+    attention_bias: Literal["none", "edges", "paths"] = "none"
     channels: list[Literal["tokens", "shape_tokens", "cell_tokens", "near_tokens", "far_tokens"]] = ["tokens"]
     graph_pe: Literal["none", "laplacian", "random_walk", "topology"] = Field(
         "none", description="graph positional encoding added to the tokens (tart/graph_pe.py)"
@@ -100,8 +100,8 @@ class Figures(Section):
 class Baselines(Section):
     """Predictors the models are judged against (tart/baselines.py), on the NB201 protocol."""
 
-    predictors: list[Literal["params", "flops", "ridge_onehot", "gbm_onehot", "rf_onehot"]] = [
-        "params", "flops", "ridge_onehot", "gbm_onehot", "rf_onehot"]  # fmt: skip
+    predictors: list[Literal["params", "flops", "ridge_onehot", "gbm_onehot", "rf_onehot", "gbm_paths", "rf_paths"]] = [
+        "params", "flops", "ridge_onehot", "gbm_onehot", "rf_onehot", "gbm_paths", "rf_paths"]  # fmt: skip
     train_sizes: list[int] = Field([781, 1563], min_length=1, description="first N nets by index: 5% and 10%")
     seeds: list[int] = Field([0, 1, 2, 3, 4], min_length=1)
     threads: int = Field(2, ge=1)

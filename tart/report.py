@@ -60,6 +60,8 @@ PREDICTOR_LABELS = {
     "ridge_onehot": "ridge on one-hot edge ops",
     "gbm_onehot": "gradient boosting on one-hot edge ops",
     "rf_onehot": "random forest on one-hot edge ops",
+    "gbm_paths": "gradient boosting on live edge ops + path op counts",
+    "rf_paths": "random forest on live edge ops + path op counts",
 }
 # Published numbers (DOMAIN.md section 3), shown for reference and marked as not run here.
 PUBLISHED = {"NAR-Former (published, not run here)": {781: 0.849, 1563: 0.901}}

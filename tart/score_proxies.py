@@ -12,11 +12,11 @@ import torch
 from tqdm import tqdm
 
 from tart import schemas
-from tart.baselines import nb201_flops
 from tart.metrics import TRANSFER_LABELS, bootstrap_interval, kendall_tau_b, spearman_rho, transfer_scores
 from tart.parallel import default_workers, parallel_map
 from tart.params import Proxies
 from tart.proxies import PROXIES, load_minibatch, proxy_scores
+from tart.spaces.nb201_flops import nb201_flops
 
 _batch: tuple[torch.Tensor, torch.Tensor] | None = None  # the minibatch, set once per worker process
 

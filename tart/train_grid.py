@@ -11,8 +11,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from tart import schemas
-from tart.baselines import score_run, summarize_runs
-from tart.metrics import TRANSFER_LABELS
+from tart.metrics import TRANSFER_LABELS, score_run, summarize_runs
 from tart.parallel import parallel_map
 from tart.params import TartGrid, Train
 from tart.train import TokenSet, fit, load_tokens, predict, rows_of

@@ -21,9 +21,8 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from tart import schemas
-from tart.baselines import score_run, summarize_runs
 from tart.cells import adjacency, cell_ops, renumber, renumberings
-from tart.metrics import TRANSFER_LABELS
+from tart.metrics import TRANSFER_LABELS, score_run, summarize_runs
 from tart.narformer import NarFormerConfig, NarFormerModel
 from tart.train import pick_device, seed_everything
 

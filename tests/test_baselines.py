@@ -1,9 +1,12 @@
 import numpy as np
 import pytest
 
-from tart.baselines import count_flops, nb201_flops, one_hot_edges, run_baselines, summarize_runs
+from tart.baselines import one_hot_edges, run_baselines
+from tart.cell_paths import live_ops
+from tart.metrics import summarize_runs
 from tart.report import comparison_entries, comparison_markdown, transfer_markdown
 from tart.spaces.nb201 import all_arch_ops, arch_string
+from tart.spaces.nb201_flops import count_flops, nb201_flops
 
 ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|"
 # By hand: stem 3x3 conv (3->16 at 32x32), two residual blocks (3x3 stride-2 conv, 3x3 conv, 1x1 shortcut), the
@@ -52,6 +55,18 @@ def test_baselines_learn_a_signal_and_report_every_run(synthetic):
     assert summary["params"]["50"]["kendall_tau_b_std"] == 0.0
     rf = summary["rf_onehot"]["100"]  # a reversed label transfers as the exact opposite ranking
     assert rf["kendall_tau_b_cifar100_test_acc"] == pytest.approx(-rf["kendall_tau_b"])
+
+
+def test_path_features_see_what_one_hot_ops_miss():
+    # a label that counts only the live 3x3 convolutions: dead ones look the same as live ones in one-hot ops
+    rng = np.random.default_rng(1)
+    ops = all_arch_ops()[::25]
+    archs = [arch_string(o) for o in ops]
+    live_convs = np.array([live_ops(o).count("nor_conv_3x3") for o in ops], dtype=float)
+    train, test = (live_convs + rng.normal(0, 0.3, len(ops)) for _ in range(2))
+    rows = run_baselines(archs, np.zeros(len(ops)), train, test, ["gbm_onehot", "gbm_paths", "rf_paths"], [300], [0])
+    tau = {r["predictor"]: r["kendall_tau_b_remainder"] for r in rows}
+    assert tau["gbm_paths"] > tau["gbm_onehot"] + 0.03 and tau["rf_paths"] > tau["gbm_onehot"]
 
 
 def test_bad_baseline_config_is_refused(synthetic):

@@ -1,6 +1,6 @@
 import torch
 
-from tart.model import TartConfig, TartModel
+from tart.model import MAX_HOPS, TartConfig, TartModel
 
 
 def config(**kw):
@@ -30,9 +30,39 @@ def test_edge_relations_are_exact():
     ]
 
 
+def test_path_relations_count_hops_along_directed_paths():
+    model = TartModel(config(attention_bias="paths", near_channel=2, far_channel=3))
+    with torch.no_grad():  # bias = relation id: h = ancestor h hops up, MAX_HOPS + h = descendant, 2 MAX_HOPS + 1 self
+        model.relation_bias.weight.copy_(torch.arange(2.0 * MAX_HOPS + 2)[:, None].expand(-1, 2))
+    ids = torch.cat([graph_ids(), torch.tensor([[[7, 1, 1, 1]]])], 1)  # + node 4, connected to nothing
+    bias = model._path_bias(ids, torch.zeros(1, 5, dtype=torch.bool))[0, 0]
+    d, self_ = MAX_HOPS, 2 * MAX_HOPS + 1
+    assert bias.tolist() == [
+        [self_, d + 1, d + 2, d + 1, 0],  # input: conv 1 hop down, bn 2, sum 1 (its direct edge)
+        [1, self_, d + 1, d + 2, 0],
+        [2, 1, self_, d + 1, 0],
+        [1, 2, 1, self_, 0],  # sum: input 1 hop up (direct), conv 2 (through bn), bn 1
+        [0, 0, 0, 0, self_],
+    ]
+
+
+def test_relations_beyond_the_last_hop_count_as_unrelated():
+    model = TartModel(config(attention_bias="paths", near_channel=2, far_channel=3, max_len=40))
+    with torch.no_grad():
+        model.relation_bias.weight.copy_(torch.arange(2.0 * MAX_HOPS + 2)[:, None].expand(-1, 2))
+    length = MAX_HOPS + 5  # a chain: every node reads the one before it
+    near = torch.tensor([1] + [2] * (length - 1))
+    ids = torch.stack([torch.full((length,), 5), torch.ones(length, dtype=torch.long), near, near], -1)[None]
+    bias = model._path_bias(ids, torch.zeros(1, length, dtype=torch.bool))[0, 0]
+    assert bias[MAX_HOPS, 0] == MAX_HOPS and bias[0, MAX_HOPS] == 2 * MAX_HOPS
+    assert bias[MAX_HOPS + 1, 0] == 0 and bias[0, MAX_HOPS + 1] == 0
+    assert bias[5, 2] == 3 and bias[2, 5] == MAX_HOPS + 3
+
+
 def test_padding_does_not_change_the_prediction():
     torch.manual_seed(0)
-    for kw in ({}, {"attention_bias": "edges", "near_channel": 2, "far_channel": 3}):
+    for kw in ({}, {"attention_bias": "edges", "near_channel": 2, "far_channel": 3},
+               {"attention_bias": "paths", "near_channel": 2, "far_channel": 3}):  # fmt: skip
         model = TartModel(config(**kw)).eval()
         ids = graph_ids()
         padded = torch.cat([ids, torch.zeros(1, 5, 4, dtype=torch.long)], dim=1)
