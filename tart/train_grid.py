@@ -39,7 +39,22 @@ def fit_and_score(job: tuple) -> dict:
     pred = predict(model, _tokens, rows, precision=cfg.precision)
     return {"predictor": "tart", "n_train": n_train, "seed": seed, "fit_seconds": facts["train_seconds"],
             "best_epoch": facts["best_epoch"], **score_run(pred, test_y, n_train, transfer),
-            "device": facts["device"]}  # fmt: skip
+            "device": facts["device"], "prediction": pred}  # fmt: skip
+
+
+def seed_ensembles(runs: list[dict], test_y: np.ndarray, transfer: dict) -> list[dict]:
+    """Per training-set size with several seeds: the mean of the seeds' predictions (the models' shared normal-score
+    scale), scored like one run; fit seconds are the members' sum."""
+    rows = []
+    for n_train in dict.fromkeys(r["n_train"] for r in runs):
+        members = [r for r in runs if r["n_train"] == n_train]
+        if len(members) < 2:
+            continue
+        pred = np.mean([r["prediction"] for r in members], axis=0)
+        rows.append({"predictor": "tart_ensemble", "n_train": n_train, "seed": None, "members": len(members),
+                     "fit_seconds": float(sum(r["fit_seconds"] for r in members)),
+                     **score_run(pred, test_y, n_train, transfer), "device": members[0]["device"]})  # fmt: skip
+    return rows
 
 
 def protocol_labels(labels_path: Path, train: Train, test_label: str) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -69,6 +84,8 @@ def tart_grid_from_files(tokens_dir: Path, labels_path: Path, train: Train, test
         if progress:
             progress(f"tart n={run['n_train']} seed={run['seed']}: tau {run['kendall_tau_b']:.4f} "
                      f"({run['fit_seconds']:.0f} s)")  # fmt: skip
+    ensembles = seed_ensembles(runs, test_y, transfer)
+    runs = [{k: v for k, v in r.items() if k != "prediction"} for r in runs] + ensembles
     report = {"train_label": train.target, "test_label": test_label, "n_nets": len(test_y),
               "model": {k: v for k, v in train.model_dump().items() if k not in ("seed", "device")},
               "workers": grid.workers, "baselines": summarize_runs(runs), "runs": runs}  # fmt: skip

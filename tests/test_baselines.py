@@ -129,3 +129,20 @@ def test_tart_grid_replaces_the_single_tart_run(synthetic):
     assert (
         "| TART (this pipeline) | 0.6100 ± 0.0141 | 0.6000 ± 0.0141 | 0.7100 ± 0.0141 | 0.7000 ± 0.0141 | 2 |" in text
     )
+
+
+def test_seed_ensembles_score_the_mean_prediction():
+    from tart.metrics import kendall_tau_b
+    from tart.train_grid import seed_ensembles
+
+    rng = np.random.default_rng(0)
+    test = rng.normal(size=200)
+    preds = [test + rng.normal(0, 1.0, 200) for _ in range(3)]
+    runs = [
+        {"n_train": 50, "seed": s, "fit_seconds": 2.0, "device": "cpu", "prediction": p} for s, p in enumerate(preds)
+    ]
+    runs.append({"n_train": 100, "seed": 0, "fit_seconds": 2.0, "device": "cpu", "prediction": preds[0]})
+    (row,) = seed_ensembles(runs, test, {})  # one seed at 100 nets: nothing to average
+    assert row["n_train"] == 50 and row["members"] == 3 and row["fit_seconds"] == 6.0
+    assert row["kendall_tau_b"] == kendall_tau_b(np.mean(preds, 0), test)
+    assert row["kendall_tau_b"] > max(kendall_tau_b(p, test) for p in preds)  # independent errors average out
