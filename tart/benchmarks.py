@@ -35,10 +35,12 @@ CHANNEL_SETS = {
 }
 
 
-def token_bound(tokens_dir: Path, labels: Path, train_label: str, test_label: str) -> dict:
+def token_bound(tokens_dir: Path, labels: Path, train_label: str, test_label: str,
+                graphs_dir: Path | None = None) -> dict:  # fmt: skip
     """For each channel set: the number of distinct sequences over all nets, and the Kendall tau-b (vs the test
     label) of an oracle that predicts, for every net, the mean training label of all nets with the same sequence.
-    No model reading only those channels can rank better than that oracle, up to label noise."""
+    No model reading only those channels can rank better than that oracle, up to label noise. With `graphs_dir`
+    also how many nodes tokenization dropped (nodes that do not reach the output), against the graph shards."""
     table = pa.concat_tables(pq.read_table(s) for s in sorted(tokens_dir.glob("tokens-*.parquet")))
     label_table = pq.read_table(labels)
     by_net = dict(zip(label_table["net"].to_pylist(), zip(label_table[train_label].to_pylist(),
@@ -58,7 +60,24 @@ def token_bound(tokens_dir: Path, labels: Path, train_label: str, test_label: st
             oracle[members] = y_train[members].mean()
         result[name] = {"distinct_sequences": len(groups), "oracle_kendall_tau_b": kendall_tau_b(oracle, y_test)}
     result["label_itself"] = {"oracle_kendall_tau_b": kendall_tau_b(y_train, y_test)}
+    if graphs_dir is not None:
+        result["dead_nodes"] = dropped_nodes(graphs_dir, dict(zip(nets, table["length"].to_pylist())))
     return result
+
+
+def dropped_nodes(graphs_dir: Path, tokens_per_net: dict[int, int]) -> dict:
+    """Built graph size vs token length per net: the share of nets that lost nodes at tokenization, mean sizes."""
+    graphs = pa.concat_tables(pq.read_table(s, columns=["net", "num_nodes"])
+                              for s in sorted(graphs_dir.glob("graphs-*.parquet")))  # fmt: skip
+    built = dict(zip(graphs["net"].to_pylist(), graphs["num_nodes"].to_pylist()))
+    if set(built) != set(tokens_per_net):
+        raise ValueError(f"{graphs_dir} and the token shards hold different nets: tokenize them again")
+    nets = sorted(built)
+    nodes = np.array([built[n] for n in nets])
+    tokens = np.array([tokens_per_net[n] for n in nets])
+    return {"nets": len(nets), "nets_with_dead_nodes": int((tokens < nodes).sum()),
+            "share": float((tokens < nodes).mean()), "mean_nodes_built": float(nodes.mean()),
+            "mean_tokens": float(tokens.mean())}  # fmt: skip
 
 
 def token_bound_markdown(result: dict) -> str:
@@ -68,6 +87,11 @@ def token_bound_markdown(result: dict) -> str:
         rows.append(f"| {name} | {r['distinct_sequences']} | {r['oracle_kendall_tau_b']:.4f} |")
     label = result["label_itself"]["oracle_kendall_tau_b"]
     rows.append(f"| (the training label itself, per net) | - | {label:.4f} |")
+    if "dead_nodes" in result:
+        dead = result["dead_nodes"]
+        rows.append(f"\nNodes that do not reach the output, dropped at tokenization: {dead['nets_with_dead_nodes']:,}"
+                    f" of {dead['nets']:,} nets ({dead['share']:.1%}) lose some; mean length"
+                    f" {dead['mean_nodes_built']:.1f} nodes as built, {dead['mean_tokens']:.1f} tokens.")  # fmt: skip
     return "\n".join(rows)
 
 
@@ -109,7 +133,7 @@ def main(argv: list[str]) -> None:
     if argv == ["build"]:
         _write("build_nb201", build_timing(p.paths.raw, p.build.workers))
     elif argv == ["token-bound"]:
-        result = token_bound(p.paths.tokens, p.paths.labels, p.train.target, p.evaluate.test_label)
+        result = token_bound(p.paths.tokens, p.paths.labels, p.train.target, p.evaluate.test_label, p.paths.graphs)
         _write("token_bound", result)
         replace_section(Path("README.md"), "token-bound", token_bound_markdown(result))
     elif argv[:1] == ["scale"] and len(argv) <= 3:

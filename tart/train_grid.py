@@ -30,6 +30,13 @@ def fit_and_score(job: tuple) -> dict:
 
     job: (train settings, n_train, seed, val_size, labels (N, heads), test label, transfer labels[, encoder init])
     """
+    run = fit_score_predict(job)
+    del run["prediction"]
+    return run
+
+
+def fit_score_predict(job: tuple) -> dict:
+    """`fit_and_score`, keeping the prediction for every net (key "prediction", net order)."""
     cfg, n_train, seed, val_size, y, test_y, transfer, *init = job
     assert _tokens is not None, "the worker initializer loads the tokens"
     rows = rows_of(_tokens, np.arange(len(test_y)))  # token row of net 0, 1, ...
@@ -79,7 +86,7 @@ def tart_grid_from_files(tokens_dir: Path, labels_path: Path, train: Train, test
     cfg = train.model_copy(update={"threads": max(1, train.threads // grid.workers)})
     jobs = [(cfg, n, s, val_size, y, test_y, transfer) for n in grid.train_sizes for s in grid.seeds]
     runs = []
-    for run in parallel_map(fit_and_score, jobs, grid.workers, load_worker_tokens, (tokens_dir, train)):
+    for run in parallel_map(fit_score_predict, jobs, grid.workers, load_worker_tokens, (tokens_dir, train)):
         runs.append(run)
         if progress:
             progress(f"tart n={run['n_train']} seed={run['seed']}: tau {run['kendall_tau_b']:.4f} "

@@ -38,6 +38,9 @@ def test_dvc_repro_tiny_profile(tiny_workspace, mirror):
     from tart.benchmarks import token_bound
 
     bound = token_bound(work / "data" / "tokens", work / "data" / "build" / "labels.parquet",
-                        "cifar10_valid_val_acc", "cifar10_test_acc")  # fmt: skip
+                        "cifar10_valid_val_acc", "cifar10_test_acc", work / "data" / "graphs")  # fmt: skip
     counts = [bound[k]["distinct_sequences"] for k in ("primitive", "primitive+shape", "primitive+shape+offsets")]
     assert counts == sorted(counts) and counts[-1] <= 300
+    dead = bound["dead_nodes"]
+    assert dead["nets"] == 300 and 0 < dead["nets_with_dead_nodes"] < 300
+    assert dead["mean_tokens"] < dead["mean_nodes_built"]
