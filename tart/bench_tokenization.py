@@ -22,7 +22,8 @@ VARIANTS: list[tuple[str, dict]] = [
     ("+ NAR-Former topology encoding", {"channels": BASE, "attention_bias": "none", "graph_pe": "topology"}),
     ("+ Laplacian eigenvectors (instead)", {"channels": BASE, "attention_bias": "none", "graph_pe": "laplacian"}),
     ("+ random-walk encoding (instead)", {"channels": BASE, "attention_bias": "none", "graph_pe": "random_walk"}),
-    ("pipeline default (+ predecessor offsets, edge attention bias)", {}),
+    ("+ predecessor offsets, edge attention bias", {"attention_bias": "edges"}),
+    ("+ predecessor offsets, path-hop attention bias (instead)", {"attention_bias": "paths"}),
 ]
 
 
