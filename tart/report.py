@@ -53,7 +53,7 @@ def replace_section(readme: Path, name: str, markdown: str) -> bool:
 
 PREDICTOR_LABELS = {
     "tart": "TART (this pipeline)",
-    "tart_ensemble": "TART seed ensemble: the mean prediction of the TART row's seeds (this pipeline)",
+    "tart_ensemble": "TART seed ensemble: mean of the TART row's seed predictions",
     "narformer": "NAR-Former-style, CPU profile (this pipeline)",
     "tgnas": "TG-NAS-style GCN on op-description embeddings (this pipeline)",
     "params": "parameter count (no training)",
