@@ -11,7 +11,7 @@ def narformer_task(p):
     fit, model = configs_from(n)
     return narformer_from_files(p.paths.labels, p.train.target, p.evaluate.test_label, n.train_sizes, n.seeds,
                                 p.split.val_size, fit, model, p.paths.reports / "narformer.json",
-                                get_run_logger().info)  # fmt: skip
+                                get_run_logger().info, tuple(n.cell_inputs))  # fmt: skip
 
 
 @flow(name="narformer")

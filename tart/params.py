@@ -100,8 +100,10 @@ class Figures(Section):
 class Baselines(Section):
     """Predictors the models are judged against (tart/baselines.py), on the NB201 protocol."""
 
-    predictors: list[Literal["params", "flops", "ridge_onehot", "gbm_onehot", "rf_onehot", "gbm_paths", "rf_paths"]] = [
-        "params", "flops", "ridge_onehot", "gbm_onehot", "rf_onehot", "gbm_paths", "rf_paths"]  # fmt: skip
+    predictors: list[Literal["params", "flops", "ridge_onehot", "gbm_onehot", "rf_onehot", "gbm_paths", "rf_paths",
+                             "gbm_canonical", "rf_canonical"]] = [
+        "params", "flops", "ridge_onehot", "gbm_onehot", "rf_onehot", "gbm_paths", "rf_paths", "gbm_canonical",
+        "rf_canonical"]  # fmt: skip
     train_sizes: list[int] = Field([781, 1563], min_length=1, description="first N nets by index: 5% and 10%")
     seeds: list[int] = Field([0, 1, 2, 3, 4], min_length=1)
     threads: int = Field(2, ge=1)
@@ -112,6 +114,9 @@ class CellModelTraining(Section):
 
     train_sizes: list[int] = Field([781, 1563], min_length=1)
     seeds: list[int] = Field([0], min_length=1)
+    # raw: the cell as written (the published form, dead ops included); live: ops off every input-output path
+    # become none, as in the built network (a second row, `<name>_live`)
+    cell_inputs: list[Literal["raw", "live"]] = Field(["raw"], min_length=1)
     dropout: float = Field(0.1, ge=0, lt=1)
     epochs: int = Field(150, ge=1)
     batch_size: int = Field(128, ge=2)

@@ -55,7 +55,9 @@ PREDICTOR_LABELS = {
     "tart": "TART (this pipeline)",
     "tart_ensemble": "TART seed ensemble: mean of the TART row's seed predictions",
     "narformer": "NAR-Former-style, CPU profile (this pipeline)",
+    "narformer_live": "NAR-Former-style, CPU profile, live ops (this pipeline)",
     "tgnas": "TG-NAS-style GCN on op-description embeddings (this pipeline)",
+    "tgnas_live": "TG-NAS-style GCN on op-description embeddings, live ops (this pipeline)",
     "params": "parameter count (no training)",
     "flops": "FLOPs (no training)",
     "ridge_onehot": "ridge on one-hot edge ops",
@@ -63,6 +65,8 @@ PREDICTOR_LABELS = {
     "rf_onehot": "random forest on one-hot edge ops",
     "gbm_paths": "gradient boosting on live edge ops + path op counts",
     "rf_paths": "random forest on live edge ops + path op counts",
+    "gbm_canonical": "gradient boosting on canonical cells: path features + path shapes + parameter count",
+    "rf_canonical": "random forest on canonical cells: path features + path shapes + parameter count",
 }
 # Published numbers (DOMAIN.md section 3), shown for reference and marked as not run here.
 PUBLISHED = {"NAR-Former (published, not run here)": {781: 0.849, 1563: 0.901}}

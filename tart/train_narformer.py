@@ -21,9 +21,11 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from tart import schemas
+from tart.cell_paths import live_ops
 from tart.cells import adjacency, cell_ops, renumber, renumberings
 from tart.metrics import TRANSFER_LABELS, score_run, summarize_runs
 from tart.narformer import NarFormerConfig, NarFormerModel
+from tart.spaces.nb201 import arch_ops, arch_string
 from tart.train import pick_device, seed_everything
 
 
@@ -75,7 +77,12 @@ class CellData:
     adj: torch.Tensor  # (n, 8, 8)
 
     @classmethod
-    def from_archs(cls, archs: list[str]) -> CellData:
+    def from_archs(cls, archs: list[str], cell_input: str = "raw") -> CellData:
+        """`cell_input` "live": ops off every input-to-output path become `none` (tart.cell_paths.live_ops)."""
+        if cell_input not in ("raw", "live"):
+            raise ValueError(f"cell_input {cell_input!r}: expected 'raw' or 'live'")
+        if cell_input == "live":
+            archs = [arch_string(live_ops(arch_ops(arch))) for arch in archs]
         ops = cell_ops(archs)
         adj = np.broadcast_to(adjacency(), (len(ops), *adjacency().shape))
         return cls(torch.from_numpy(ops), torch.from_numpy(adj.copy()))
@@ -154,39 +161,46 @@ def fit_cell_model(cfg: FitConfig, make_model: Callable[[], torch.nn.Module], da
 
 def narformer_from_files(labels_path: Path, target: str, test_label: str, train_sizes: list[int], seeds: list[int],
                          val_size: int, fit: FitConfig, model_cfg: NarFormerConfig, out_path: Path,
-                         progress: Callable[[str], None] | None = None) -> dict:  # fmt: skip
+                         progress: Callable[[str], None] | None = None,
+                         cell_inputs: tuple[str, ...] = ("raw",)) -> dict:  # fmt: skip
     """The `narformer` stage (see `cell_model_from_files`)."""
     return cell_model_from_files("narformer", lambda: NarFormerModel(model_cfg), model_cfg.to_dict(), labels_path,
-                                 target, test_label, train_sizes, seeds, val_size, fit, out_path, progress)  # fmt: skip
+                                 target, test_label, train_sizes, seeds, val_size, fit, out_path, progress,
+                                 cell_inputs)  # fmt: skip
 
 
 def cell_model_from_files(predictor: str, make_model: Callable[[], torch.nn.Module], model_dict: dict,
                           labels_path: Path, target: str, test_label: str, train_sizes: list[int], seeds: list[int],
                           val_size: int, fit: FitConfig, out_path: Path,
-                          progress: Callable[[str], None] | None = None) -> dict:  # fmt: skip
+                          progress: Callable[[str], None] | None = None,
+                          cell_inputs: tuple[str, ...] = ("raw",)) -> dict:  # fmt: skip
     """A cell-DAG model's stage: fit on the first N nets, validate on the next `val_size`, score all nets; one run
-    per (N, seed), summarized like the baselines."""
+    per (cell input, N, seed), summarized like the baselines. The "live" cell input reports as `<predictor>_live`."""
     names = ["net", "arch", target, test_label, *TRANSFER_LABELS]
     table = pq.read_table(labels_path, columns=list(dict.fromkeys(names))).sort_by("net").to_pydict()
     transfer = {label: np.array(table[label]) for label in TRANSFER_LABELS}
-    data = CellData.from_archs(table["arch"])
     y, z = np.array(table[target]), np.array(table[test_label])
-    rows = []
     for n_train in train_sizes:
         if n_train + val_size >= len(y):
             raise ValueError(f"{predictor} train size {n_train} + {val_size} validation nets: only {len(y)} nets")
-        train_rows, val_rows = np.arange(n_train), np.arange(n_train, n_train + val_size)
-        for seed in seeds:
-            cfg = dataclasses.replace(fit, seed=seed)
-            model, _, facts = fit_cell_model(cfg, make_model, data, train_rows, y[train_rows], val_rows, y[val_rows],
-                                             f"train {predictor}")  # fmt: skip
-            pred = predict_cells(model, data, np.arange(len(y)))
-            rows.append({"predictor": predictor, "n_train": n_train, "seed": seed,
-                         "fit_seconds": facts["train_seconds"], "best_epoch": facts["best_epoch"],
-                         **score_run(pred, z, n_train, transfer), "device": facts["device"]})  # fmt: skip
-            if progress:
-                progress(f"{predictor} n={n_train} seed={seed}: tau {rows[-1]['kendall_tau_b']:.4f}")
+    rows = []
+    for cell_input in cell_inputs:
+        data = CellData.from_archs(table["arch"], cell_input)
+        name = predictor if cell_input == "raw" else f"{predictor}_{cell_input}"
+        for n_train in train_sizes:
+            train_rows, val_rows = np.arange(n_train), np.arange(n_train, n_train + val_size)
+            for seed in seeds:
+                cfg = dataclasses.replace(fit, seed=seed)
+                model, _, facts = fit_cell_model(cfg, make_model, data, train_rows, y[train_rows], val_rows,
+                                                 y[val_rows], f"train {name}")  # fmt: skip
+                pred = predict_cells(model, data, np.arange(len(y)))
+                rows.append({"predictor": name, "n_train": n_train, "seed": seed,
+                             "fit_seconds": facts["train_seconds"], "best_epoch": facts["best_epoch"],
+                             **score_run(pred, z, n_train, transfer), "device": facts["device"]})  # fmt: skip
+                if progress:
+                    progress(f"{name} n={n_train} seed={seed}: tau {rows[-1]['kendall_tau_b']:.4f}")
     report = {"train_label": target, "test_label": test_label, "n_nets": len(y), "model": model_dict,
-              "fit": dataclasses.asdict(fit), "baselines": summarize_runs(rows), "runs": rows}  # fmt: skip
+              "fit": dataclasses.asdict(fit), "cell_inputs": list(cell_inputs), "baselines": summarize_runs(rows),
+              "runs": rows}  # fmt: skip
     schemas.write_json(report, out_path)
     return report

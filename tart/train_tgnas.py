@@ -21,4 +21,5 @@ def tgnas_from_files(labels_path: Path, target: str, test_label: str, section: o
     return cell_model_from_files(
         "tgnas", lambda: TgnasGCN(model_cfg, embeddings), model_cfg.to_dict(), labels_path, target, test_label,
         section.train_sizes, section.seeds, val_size, pick_config(FitConfig, section), out_path, progress,
+        tuple(section.cell_inputs),
     )  # fmt: skip

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from tart.baselines import one_hot_edges, run_baselines
-from tart.cell_paths import live_ops
+from tart.baselines import fit_predict, normal_scores, one_hot_edges, run_baselines
+from tart.cell_paths import canonical_features, live_ops
 from tart.metrics import summarize_runs
 from tart.report import comparison_entries, comparison_markdown, transfer_markdown
 from tart.spaces.nb201 import all_arch_ops, arch_string
@@ -67,6 +67,28 @@ def test_path_features_see_what_one_hot_ops_miss():
     rows = run_baselines(archs, np.zeros(len(ops)), train, test, ["gbm_onehot", "gbm_paths", "rf_paths"], [300], [0])
     tau = {r["predictor"]: r["kendall_tau_b_remainder"] for r in rows}
     assert tau["gbm_paths"] > tau["gbm_onehot"] + 0.03 and tau["rf_paths"] > tau["gbm_onehot"]
+
+
+def test_canonical_baselines_predict_alike_for_cells_that_compute_alike():
+    rng = np.random.default_rng(2)
+    ops = [o for o in all_arch_ops() if o[2] == "none"][::5]  # no edge 1 -> 2: nodes 1 and 2 interchangeable
+    archs = [arch_string(o) for o in ops]
+    swapped = [arch_string((o[1], o[0], "none", o[3], o[5], o[4])) for o in ops]  # nodes 1 and 2 exchanged
+    live_convs = np.array([live_ops(o).count("nor_conv_3x3") for o in ops], dtype=float)
+    label = np.concatenate([live_convs, live_convs]) + rng.normal(0, 0.3, 2 * len(ops))
+    names = ["gbm_canonical", "rf_canonical"]
+    rows = run_baselines(archs + swapped, np.zeros(2 * len(ops)), label, label, names, [300], [0])
+    assert min(r["kendall_tau_b_remainder"] for r in rows) > 0.5
+    inputs = {"canonical": np.hstack([canonical_features(archs + swapped), np.zeros((2 * len(ops), 1))])}
+    pred = fit_predict("gbm_canonical", inputs, label, 300, 0)
+    assert np.array_equal(pred[: len(ops)], pred[len(ops) :])
+
+
+def test_normal_scores_keep_the_order_and_drop_the_scale():
+    y = np.array([10.0, 90.0, 91.0, 93.5, 93.6])
+    z = normal_scores(y)
+    assert list(np.argsort(z)) == list(range(5)) and z.mean() == pytest.approx(0.0)
+    np.testing.assert_allclose(normal_scores(y**3), z)
 
 
 def test_bad_baseline_config_is_refused(synthetic):

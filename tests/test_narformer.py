@@ -1,4 +1,8 @@
+import json
+
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import torch
 
@@ -11,6 +15,7 @@ from tart.train_narformer import (
     FitConfig,
     configs_from,
     fit_narformer,
+    narformer_from_files,
     pairwise_difference_loss,
     predict_cells,
 )
@@ -82,3 +87,25 @@ def test_params_section_maps_onto_both_configs():
     assert (model.n_freq, model.n_heads, model.d_model, model.fusion_queries) == (8, 2, 48, (4, 2, 1))
     with pytest.raises(ValueError, match="not divisible by n_heads = 5"):
         NarFormer(n_heads=5)
+
+
+def test_live_cell_input_turns_dead_ops_into_none():
+    dead = arch_string(("nor_conv_3x3", "nor_conv_3x3", "nor_conv_3x3", "nor_conv_3x3", "none", "none"))
+    raw, live = (CellData.from_archs([dead], cell_input).ops[0].tolist() for cell_input in ("raw", "live"))
+    assert [NODE_OPS[i] for i in raw].count("nor_conv_3x3") == 4
+    assert [NODE_OPS[i] for i in live] == ["input", "none", "none", "none", "nor_conv_3x3", "none", "none", "output"]
+    with pytest.raises(ValueError, match="cell_input 'pruned'"):
+        CellData.from_archs([dead], "pruned")
+
+
+def test_stage_reports_one_predictor_per_cell_input(tmp_path):
+    archs = [arch_string(ops) for ops in all_arch_ops()[::211]]  # 75 cells
+    acc = cell_ops(archs)[:, 1:7].__eq__(4).sum(1) + 80.0
+    columns = {"net": np.arange(len(archs)), "arch": archs, "val": acc, "test": acc,
+               "cifar100_test_acc": acc, "imagenet16_test_acc": acc}  # fmt: skip
+    pq.write_table(pa.table(columns), tmp_path / "labels.parquet")
+    fit = FitConfig(epochs=2, batch_size=16, eval_every=1, threads=1, device="cpu")
+    report = narformer_from_files(tmp_path / "labels.parquet", "val", "test", [40], [0], 20, fit, SMALL,
+                                  tmp_path / "narformer.json", cell_inputs=("raw", "live"))  # fmt: skip
+    assert list(report["baselines"]) == ["narformer", "narformer_live"] and report["cell_inputs"] == ["raw", "live"]
+    assert json.loads((tmp_path / "narformer.json").read_text())["runs"][1]["predictor"] == "narformer_live"
