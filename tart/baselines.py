@@ -1,6 +1,7 @@
 """Baselines on the NB201 protocol: parameter count, FLOPs, and classic regressors on cell features (one-hot
 edge ops as in the literature; the live ops plus per-path op counts of `tart.cell_paths`; and those of the
-canonical cell with path-shape figures and the parameter count, fit to rank normal scores).
+representative of the cell's function class (`tart.cell_function`) with path-shape figures and the parameter
+count, fit to rank normal scores).
 
 Each predictor is fit on the first N architectures in index order (the NAR-Former protocol) and scored with
 Kendall tau-b against the test label over all nets and over the nets it was not fit on, once per seed.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -17,10 +19,11 @@ import pyarrow.parquet as pq
 from scipy import stats
 
 from tart import schemas
+from tart.cell_function import representative_cells
 from tart.cell_paths import canonical_features, one_hot_ops, path_features
 from tart.metrics import TRANSFER_LABELS, kendall_tau_b, score_run, summarize_runs, transfer_scores
 from tart.params import Baselines
-from tart.spaces.nb201 import arch_ops
+from tart.spaces.nb201 import NUM_EDGES, OPS, arch_ops, arch_string, count_params
 from tart.spaces.nb201_flops import nb201_flops
 
 # Each regressor: (model, feature matrix, whether it is fit to rank normal scores rather than the raw label).
@@ -42,13 +45,31 @@ def one_hot_edges(archs: list[str]) -> np.ndarray:
     return one_hot_ops([arch_ops(arch) for arch in archs])
 
 
+def function_class_features(archs: list[str]) -> np.ndarray:
+    """`canonical_features` of each cell's function-class representative (tart.cell_function), then the parameter
+    count of the representative's network (dead ops hold weights in the built net but compute nothing): cells that
+    compute the same function get the same row."""
+    cells = representative_cells([arch_ops(arch) for arch in archs])
+    base, per_op = _params_per_edge_op()
+    live_params = [[base + sum(per_op[op] for op in ops)] for ops in cells]
+    return np.hstack([canonical_features([arch_string(ops) for ops in cells]), np.array(live_params, np.float32)])
+
+
+@cache
+def _params_per_edge_op() -> tuple[int, dict[str, int]]:
+    """The parameter count of the net with no cell ops, and what one edge op adds (every edge maps C -> C
+    channels, so the count is additive over the six edges; a test checks it against full builds)."""
+    base = count_params(arch_string(("none",) * NUM_EDGES))
+    return base, {op: count_params(arch_string((op,) + ("none",) * (NUM_EDGES - 1))) - base for op in OPS}
+
+
 def normal_scores(y: np.ndarray) -> np.ndarray:
     """Ranks mapped to standard normal quantiles (train.py's `rank` target transform): the fit sees the order of
     the labels, not the long tail of near-chance accuracies."""
     return stats.norm.ppf((stats.rankdata(y) - 0.5) / len(y))
 
 
-def _regressor(model: str, seed: int, threads: int):
+def make_regressor(model: str, seed: int, threads: int):
     from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
     from sklearn.linear_model import Ridge
 
@@ -59,8 +80,8 @@ def _regressor(model: str, seed: int, threads: int):
         return GradientBoostingRegressor(n_estimators=500, max_depth=4, learning_rate=0.05, subsample=0.8,
                                          random_state=seed)  # fmt: skip
     if model == "gbm_deep":
-        # Picked by validation tau (the 200 nets after the training ones, summed over 5% and 10%) from a grid of
-        # depth 4 / 6 / 8, leaf size 1 / 5 / 10, learning rate 0.05 / 0.02, feature fraction 1 / 0.5 (README).
+        # The pick of `python -m tart.benchmarks gbm-grid`: best validation tau (the 200 nets after the training
+        # ones, summed over 5% and 10%) of depth 4 / 6 / 8, leaf size 1 / 5 / 10, rate 0.05 / 0.02, features 1 / 0.5.
         return GradientBoostingRegressor(n_estimators=1250, max_depth=6, min_samples_leaf=5, learning_rate=0.02,
                                          subsample=0.8, max_features=0.5, random_state=seed)  # fmt: skip
     return RandomForestRegressor(n_estimators=300, random_state=seed, n_jobs=threads)
@@ -74,7 +95,7 @@ def fit_predict(name: str, inputs: dict[str, np.ndarray], train_y: np.ndarray, n
         return inputs[name].astype(np.float64)
     model_name, features, rank_target = REGRESSORS[name]
     target = normal_scores(train_y[:n_train]) if rank_target else train_y[:n_train]
-    model = _regressor(model_name, seed, threads)
+    model = make_regressor(model_name, seed, threads)
     model.fit(inputs[features][:n_train], target)
     return model.predict(inputs[features])
 
@@ -94,7 +115,7 @@ def run_baselines(archs: list[str], params: np.ndarray, train_label: np.ndarray,
     if any(name.endswith("_paths") for name in predictors):
         inputs["paths"] = path_features(archs)
     if any(name.endswith("_canonical") for name in predictors):
-        inputs["canonical"] = np.hstack([canonical_features(archs), np.asarray(params, np.float32)[:, None]])
+        inputs["canonical"] = function_class_features(archs)
     rows = []
     for name in predictors:
         for n_train in train_sizes:

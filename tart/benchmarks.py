@@ -8,6 +8,7 @@ python -m tart.benchmarks darts-reference  # rebuild the reference files' nets: 
 python -m tart.benchmarks tokenization [N_TRAIN]  # TART tokenization variants on NB201 (default 781 training nets)
 python -m tart.benchmarks throughput [DEVICE [PRECISION [BATCH [STEPS]]]]  # training graphs/s, fraction of peak
 python -m tart.benchmarks pretraining [NETS [EPOCHS [SIZES]]]  # masked-node pretraining, fine-tuning (SIZES: 100,781)
+python -m tart.benchmarks gbm-grid [SEEDS]  # how gbm_canonical's settings were picked (SEEDS: 0,1)
 """
 
 from __future__ import annotations
@@ -184,6 +185,12 @@ def main(argv: list[str]) -> None:
         result = pretraining_benchmark(p, cfg, sizes, [0, 1, 2])
         _write("pretraining", result)
         replace_section(Path("README.md"), "pretraining", pretraining_markdown(result))
+    elif argv[:1] == ["gbm-grid"] and len(argv) <= 2:
+        from tart.bench_gbm_grid import gbm_grid_benchmark, gbm_grid_markdown
+
+        result = gbm_grid_benchmark(p, [int(s) for s in (argv[1] if len(argv) > 1 else "0,1").split(",")])
+        _write("gbm_grid", result)
+        replace_section(Path("README.md"), "gbm-grid", gbm_grid_markdown(result))
     else:
         sys.exit(__doc__)
 

@@ -1,7 +1,11 @@
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from tart.baselines import fit_predict, normal_scores, one_hot_edges, run_baselines
+from tart.baselines import fit_predict, make_regressor, normal_scores, one_hot_edges, run_baselines
+from tart.bench_gbm_grid import gbm_grid_markdown, grid_search, settings_grid
 from tart.cell_paths import canonical_features, live_ops
 from tart.metrics import summarize_runs
 from tart.report import comparison_entries, comparison_markdown, transfer_markdown
@@ -168,3 +172,24 @@ def test_seed_ensembles_score_the_mean_prediction():
     assert row["n_train"] == 50 and row["members"] == 3 and row["fit_seconds"] == 6.0
     assert row["kendall_tau_b"] == kendall_tau_b(np.mean(preds, 0), test)
     assert row["kendall_tau_b"] > max(kendall_tau_b(p, test) for p in preds)  # independent errors average out
+
+
+def test_gbm_grid_picks_by_validation_tau_not_test_tau():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(400, 3))
+    train_label = x[:, 0] + rng.normal(0, 0.1, 400)
+    test_label = -train_label  # any pick made on the test label would be the worst by validation
+    settings = [s for s in settings_grid() if s["max_features"] == 1.0 and s["min_samples_leaf"] == 5][:2]
+    settings = [{**s, "n_estimators": 20} for s in settings]
+    result = grid_search(x, train_label, test_label, settings, [100, 200], [0], val_size=50)
+    best = max(result["records"], key=lambda r: sum(r["val_kendall_tau_b"].values()))
+    assert result["pick"] == best["setting"] and best["val_kendall_tau_b"][100] > 0.5
+    assert all(r["test_kendall_tau_b"][200] < -0.5 for r in result["records"])
+    assert len(settings_grid()) == 36 and {s["n_estimators"] for s in settings_grid()} == {500, 1250}
+    assert "settings, seeds [0]" in gbm_grid_markdown(result)
+
+
+def test_gbm_canonical_runs_the_setting_the_grid_picked():
+    pick = json.loads((Path(__file__).parents[1] / "reports/benchmarks/gbm_grid.json").read_text())["pick"]
+    model = make_regressor("gbm_deep", 0, 1)
+    assert {key: model.get_params()[key] for key in pick} == pick
