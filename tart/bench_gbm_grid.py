@@ -1,6 +1,7 @@
 """How the `gbm_canonical` settings were picked: a grid over gradient-boosting settings on the function-class
-features of tart.baselines, each fit at 5% and 10% of NB201, scored on the 200 validation nets after the training ones (against the
-training label, as TART's early stopping is) and, for the record only, on all nets against the test label.
+features of tart.baselines, each fit at 5% and 10% of NB201, scored on the 200 validation nets after the training
+ones (against the training label, as TART's early stopping is) and, for the record only, on all nets against the
+test label.
 
 The pick is the setting with the highest validation tau summed over both sizes; the test column never chooses.
 """

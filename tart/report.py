@@ -65,8 +65,8 @@ PREDICTOR_LABELS = {
     "rf_onehot": "random forest on one-hot edge ops",
     "gbm_paths": "gradient boosting on live edge ops + path op counts",
     "rf_paths": "random forest on live edge ops + path op counts",
-    "gbm_canonical": "gradient boosting on canonical cells: path features + path shapes + parameter count",
-    "rf_canonical": "random forest on canonical cells: path features + path shapes + parameter count",
+    "gbm_canonical": "gradient boosting on function-class cells: path features, path shapes, live parameters",
+    "rf_canonical": "random forest on function-class cells: path features, path shapes, live parameters",
 }
 # Published numbers (DOMAIN.md section 3), shown for reference and marked as not run here.
 PUBLISHED = {"NAR-Former (published, not run here)": {781: 0.849, 1563: 0.901}}
