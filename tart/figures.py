@@ -140,13 +140,14 @@ def comparison_bars(entries: list[dict], path: Path) -> None:
 
 def tau_vs_train_size(entries: list[dict], path: Path) -> None:
     """Kendall tau-b against the number of training nets, one line per predictor (published numbers as open
-    markers, the label ceiling as a dashed line), error bars = std over seeds."""
+    markers, the label ceilings as grey lines), error bars = std over seeds."""
     fig, ax = plt.subplots(figsize=(11, 5))
+    ceiling_styles = iter(["--", ":", "-."])  # the training label's, then those of label mixes
     for entry in entries:
         sizes = sorted(entry["scores"])
         taus = [entry["scores"][n]["kendall_tau_b"] for n in sizes]
         if entry["name"].startswith("ceiling"):
-            ax.axhline(taus[0], color="grey", linestyle="--", label=entry["name"])
+            ax.axhline(taus[0], color="grey", linestyle=next(ceiling_styles, ":"), label=entry["name"])
             continue
         errs = [entry["scores"][n].get("kendall_tau_b_std") or np.nan for n in sizes]
         style = {"marker": "o", "linestyle": "none", "fillstyle": "none"} if entry["published"] else {"marker": "o"}

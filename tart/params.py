@@ -101,9 +101,9 @@ class Baselines(Section):
     """Predictors the models are judged against (tart/baselines.py), on the NB201 protocol."""
 
     predictors: list[Literal["params", "flops", "ridge_onehot", "gbm_onehot", "rf_onehot", "gbm_paths", "rf_paths",
-                             "gbm_canonical", "rf_canonical"]] = [
+                             "gbm_canonical", "rf_canonical", "gbm_canonical_cifar100"]] = [
         "params", "flops", "ridge_onehot", "gbm_onehot", "rf_onehot", "gbm_paths", "rf_paths", "gbm_canonical",
-        "rf_canonical"]  # fmt: skip
+        "rf_canonical", "gbm_canonical_cifar100"]  # fmt: skip
     train_sizes: list[int] = Field([781, 1563], min_length=1, description="first N nets by index: 5% and 10%")
     seeds: list[int] = Field([0, 1, 2, 3, 4], min_length=1)
     threads: int = Field(2, ge=1)

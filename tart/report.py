@@ -67,6 +67,8 @@ PREDICTOR_LABELS = {
     "rf_paths": "random forest on live edge ops + path op counts",
     "gbm_canonical": "gradient boosting on function-class cells: path features, path shapes, live parameters",
     "rf_canonical": "random forest on function-class cells: path features, path shapes, live parameters",
+    "gbm_canonical_cifar100": "gradient boosting on function-class cells, fit to the CIFAR-10 and CIFAR-100 labels "
+    "(two labels per training net)",
 }
 # Published numbers (DOMAIN.md section 3), shown for reference and marked as not run here.
 PUBLISHED = {"NAR-Former (published, not run here)": {781: 0.849, 1563: 0.901}}
@@ -91,6 +93,11 @@ def comparison_entries(baselines: dict, metrics: dict, *rivals: dict) -> list[di
         ceiling = {**baselines["label_ceiling"], "kendall_tau_b_remainder": None, "seeds": None}
         entries.append({"name": f"ceiling: the training label ({baselines['train_label']}) itself",
                         "published": False, "scores": {n: ceiling for n in sorted(sizes)}})  # fmt: skip
+        for labels, tau in baselines.get("mixed_label_ceilings", {}).items():
+            mixed = {"kendall_tau_b": tau, "kendall_tau_b_remainder": None, "seeds": None}
+            entries.append({"name": f"ceiling: mean normal score of {baselines['train_label']} and "
+                            f"{labels.replace('+', ' and ')}", "published": False,
+                            "scores": {n: mixed for n in sorted(sizes)}})  # fmt: skip
     for name, by_size in PUBLISHED.items():
         scores = {n: {"kendall_tau_b": tau, "kendall_tau_b_std": None, "kendall_tau_b_remainder": None, "seeds": None}
                   for n, tau in by_size.items()}  # fmt: skip

@@ -4,7 +4,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tart.baselines import fit_predict, make_regressor, normal_scores, one_hot_edges, run_baselines
+from tart.baselines import (
+    REGRESSORS,
+    fit_predict,
+    fit_target,
+    make_regressor,
+    normal_scores,
+    one_hot_edges,
+    run_baselines,
+)
 from tart.bench_gbm_grid import gbm_grid_markdown, grid_search, settings_grid
 from tart.cell_paths import canonical_features, live_ops
 from tart.metrics import summarize_runs
@@ -88,6 +96,34 @@ def test_canonical_baselines_predict_alike_for_cells_that_compute_alike():
     assert np.array_equal(pred[: len(ops)], pred[len(ops) :])
 
 
+def test_a_mixed_target_averages_normal_scores_of_the_training_nets_only():
+    y, other = np.array([1.0, 2.0, 3.0, 50.0]), np.array([30.0, 10.0, 20.0, -5.0])
+    target = fit_target(REGRESSORS["gbm_canonical_cifar100"], y, 3, {"cifar100_test_acc": other})
+    np.testing.assert_allclose(target, (normal_scores(y[:3]) + normal_scores(other[:3])) / 2)
+    other[3] = 1e6  # a net outside the training set changes nothing
+    np.testing.assert_allclose(target, fit_target(REGRESSORS["gbm_canonical_cifar100"], y, 3,
+                                                  {"cifar100_test_acc": other}))  # fmt: skip
+
+
+def test_a_second_label_averages_out_label_noise():
+    # two labels of the same nets with independent noise; the test label is the noiseless signal
+    rng = np.random.default_rng(3)
+    ops = all_arch_ops()[::13]  # 1202 cells, every edge varied
+    archs = [arch_string(o) for o in ops]
+    count = np.array([[live_ops(o).count(op) for op in ("nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3")] for o in ops])
+    signal = count @ np.array([1.0, 0.6, -0.3])
+    first, second = (signal + rng.normal(0, 1.0, len(ops)) for _ in range(2))
+    extra = {"cifar100_test_acc": second, "imagenet16_test_acc": signal}
+    rows = run_baselines(archs, np.zeros(len(ops)), first, signal, ["gbm_canonical", "gbm_canonical_cifar100"],
+                         [300], [0], transfer=extra)  # fmt: skip
+    tau = {r["predictor"]: r["kendall_tau_b_remainder"] for r in rows}
+    assert tau["gbm_canonical_cifar100"] > tau["gbm_canonical"] + 0.05
+    mixed = rows[1]  # the label it was fit to is not reported as a transfer score
+    assert "kendall_tau_b_imagenet16_test_acc" in mixed and "kendall_tau_b_cifar100_test_acc" not in mixed
+    with pytest.raises(ValueError, match="also fits label 'cifar100_test_acc'"):
+        run_baselines(archs, np.zeros(len(ops)), first, signal, ["gbm_canonical_cifar100"], [300], [0])
+
+
 def test_normal_scores_keep_the_order_and_drop_the_scale():
     y = np.array([10.0, 90.0, 91.0, 93.5, 93.6])
     z = normal_scores(y)
@@ -108,12 +144,14 @@ def test_comparison_table_marks_published_and_missing_numbers(synthetic):
     rows = run_baselines(archs, params, train, test, ["params", "rf_onehot"], [100], [0, 1],
                          transfer={"imagenet16_test_acc": test})  # fmt: skip
     baselines = {"n_nets": len(archs), "baselines": summarize_runs(rows), "train_label": "val_acc",
-                 "label_ceiling": {"kendall_tau_b": 0.89, "kendall_tau_b_imagenet16_test_acc": 0.8}}  # fmt: skip
+                 "label_ceiling": {"kendall_tau_b": 0.89, "kendall_tau_b_imagenet16_test_acc": 0.8},
+                 "mixed_label_ceilings": {"c100_acc": 0.9}}  # fmt: skip
     metrics = {"n_train": 150, "test_all": {"kendall_tau_b": 0.7}, "test_remainder": {"kendall_tau_b": 0.6},
                "transfer": {"kendall_tau_b_imagenet16_test_acc": 0.55}}  # fmt: skip
     entries = comparison_entries(baselines, metrics)
     text = comparison_markdown(entries, len(archs))
     assert "| ceiling: the training label (val_acc) itself | 0.8900 | - | 0.8900 | - | - |" in text
+    assert "| ceiling: mean normal score of val_acc and c100_acc | 0.9000 | - | 0.9000 | - | - |" in text
     transfer = transfer_markdown(entries)
     assert "with 150 training nets" in transfer and "| predictor | CIFAR-10 | ImageNet16-120 |" in transfer
     assert "| TART (this pipeline) | 0.7000 | 0.5500 |" in transfer
