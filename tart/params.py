@@ -115,8 +115,9 @@ class CellModelTraining(Section):
     train_sizes: list[int] = Field([781, 1563], min_length=1)
     seeds: list[int] = Field([0], min_length=1)
     # raw: the cell as written (the published form, dead ops included); live: ops off every input-output path
-    # become none, as in the built network (a second row, `<name>_live`)
-    cell_inputs: list[Literal["raw", "live"]] = Field(["raw"], min_length=1)
+    # become none, as in the built network (a second row, `<name>_live`); canonical: the live ops of the cell's
+    # function-class representative (`<name>_canonical`)
+    cell_inputs: list[Literal["raw", "live", "canonical"]] = Field(["raw"], min_length=1)
     dropout: float = Field(0.1, ge=0, lt=1)
     epochs: int = Field(150, ge=1)
     batch_size: int = Field(128, ge=2)

@@ -21,6 +21,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from tart import schemas
+from tart.cell_function import representative_cells
 from tart.cell_paths import live_ops
 from tart.cells import adjacency, cell_ops, renumber, renumberings
 from tart.metrics import TRANSFER_LABELS, score_run, summarize_runs
@@ -71,6 +72,9 @@ def unit_targets(y: np.ndarray, transform: str) -> np.ndarray:
     raise ValueError(f"target_transform {transform!r}: expected 'rank' or 'unit'")
 
 
+CELL_INPUTS = ("raw", "live", "canonical")
+
+
 @dataclass
 class CellData:
     ops: torch.Tensor  # (n, 8)
@@ -78,11 +82,15 @@ class CellData:
 
     @classmethod
     def from_archs(cls, archs: list[str], cell_input: str = "raw") -> CellData:
-        """`cell_input` "live": ops off every input-to-output path become `none` (tart.cell_paths.live_ops)."""
-        if cell_input not in ("raw", "live"):
-            raise ValueError(f"cell_input {cell_input!r}: expected 'raw' or 'live'")
+        """`cell_input` "live": ops off every input-to-output path become `none` (tart.cell_paths.live_ops);
+        "canonical": the live ops of the cell's function-class representative (tart.cell_function), so cells that
+        build the same network read the same."""
+        if cell_input not in CELL_INPUTS:
+            raise ValueError(f"cell_input {cell_input!r}: expected one of {CELL_INPUTS}")
         if cell_input == "live":
             archs = [arch_string(live_ops(arch_ops(arch))) for arch in archs]
+        elif cell_input == "canonical":
+            archs = [arch_string(ops) for ops in representative_cells([arch_ops(arch) for arch in archs])]
         ops = cell_ops(archs)
         adj = np.broadcast_to(adjacency(), (len(ops), *adjacency().shape))
         return cls(torch.from_numpy(ops), torch.from_numpy(adj.copy()))

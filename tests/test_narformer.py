@@ -98,6 +98,18 @@ def test_live_cell_input_turns_dead_ops_into_none():
         CellData.from_archs([dead], "pruned")
 
 
+def test_canonical_cell_input_reads_alike_for_cells_that_build_the_same_network():
+    # nodes 1 and 2 exchanged (no edge between them), and a 3x3 conv followed by a skip vs the conv on 0 -> 3
+    pairs = [(("nor_conv_3x3", "avg_pool_3x3", "none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3"),
+              ("avg_pool_3x3", "nor_conv_3x3", "none", "skip_connect", "nor_conv_3x3", "nor_conv_1x1")),
+             (("nor_conv_3x3", "none", "none", "none", "skip_connect", "none"),
+              ("none", "none", "none", "nor_conv_3x3", "none", "none"))]  # fmt: skip
+    for first, second in pairs:
+        archs = [arch_string(first), arch_string(second)]
+        raw, canonical = (CellData.from_archs(archs, cell_input).ops for cell_input in ("raw", "canonical"))
+        assert not torch.equal(raw[0], raw[1]) and torch.equal(canonical[0], canonical[1])
+
+
 def test_stage_reports_one_predictor_per_cell_input(tmp_path):
     archs = [arch_string(ops) for ops in all_arch_ops()[::211]]  # 75 cells
     acc = cell_ops(archs)[:, 1:7].__eq__(4).sum(1) + 80.0
