@@ -9,6 +9,7 @@ python -m tart.benchmarks tokenization [N_TRAIN]  # TART tokenization variants o
 python -m tart.benchmarks throughput [DEVICE [PRECISION [BATCH [STEPS]]]]  # training graphs/s, fraction of peak
 python -m tart.benchmarks pretraining [NETS [EPOCHS [SIZES]]]  # masked-node pretraining, fine-tuning (SIZES: 100,781)
 python -m tart.benchmarks gbm-grid [SEEDS]  # how gbm_canonical's settings were picked (SEEDS: 0,1)
+python -m tart.benchmarks label-mix [SEEDS]  # TART fit to the CIFAR-10 label mixed with CIFAR-100 (SEEDS: 0,1,2)
 """
 
 from __future__ import annotations
@@ -191,6 +192,13 @@ def main(argv: list[str]) -> None:
         result = gbm_grid_benchmark(p, [int(s) for s in (argv[1] if len(argv) > 1 else "0,1").split(",")])
         _write("gbm_grid", result)
         replace_section(Path("README.md"), "gbm-grid", gbm_grid_markdown(result))
+    elif argv[:1] == ["label-mix"] and len(argv) <= 2:
+        from tart.bench_label_mix import label_mix_benchmark, label_mix_markdown
+
+        seeds = [int(s) for s in (argv[1] if len(argv) > 1 else "0,1,2").split(",")]
+        result = label_mix_benchmark(p, [781, 1563], seeds)
+        _write("label_mix", result)
+        replace_section(Path("README.md"), "label-mix", label_mix_markdown(result))
     else:
         sys.exit(__doc__)
 

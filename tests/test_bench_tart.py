@@ -1,12 +1,16 @@
 """The TART benchmarks (throughput, tokenization variants) on synthetic tokens: they run and report what they
 measured (the numbers themselves come from `python -m tart.benchmarks ...`, not from tests)."""
 
+import json
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 import torch
 from test_train import CHANNELS, synthetic_tokens
 
+from tart.bench_label_mix import grid_runs, label_mix_benchmark, label_mix_markdown, mixed_column
 from tart.bench_pretraining import pretraining_benchmark, pretraining_markdown
 from tart.bench_throughput import PlainEncoder, peak_tflops, throughput_benchmark, throughput_markdown
 from tart.bench_tokenization import VARIANTS, tokenization_benchmark, tokenization_markdown
@@ -66,3 +70,26 @@ def test_pretraining_benchmark_compares_starts_on_the_same_seeds(tmp_path):
     z = result["zero_shot"]
     assert z["fit_nets"] == 27 and -1 <= z["nb201_kendall_tau_b_test_acc"] <= 1
     assert "Zero-shot from another space" in pretraining_markdown(result)
+
+
+def test_label_mix_target_is_ranked_within_the_training_and_validation_nets():
+    y, extra = np.array([1.0, 2.0, 3.0, 9.0, 8.0, 7.0, 0.0]), np.array([3.0, 2.0, 1.0, 7.0, 8.0, 9.0, 5.0])
+    mixed = mixed_column(y, extra, 3, 3)
+    assert mixed[:3].tolist() == pytest.approx([0.0, 0.0, 0.0])  # opposite orders cancel
+    assert mixed[3:6].tolist() == pytest.approx([0.0, 0.0, 0.0]) and mixed[6] == 0.0  # the rest: unused
+
+
+def test_label_mix_benchmark_reuses_matching_grid_runs_only(tmp_path):
+    p = tiny_params(tmp_path)
+    report = tmp_path / "tart_grid.json"
+    run = {"predictor": "tart", "n_train": 30, "seed": 0, "kendall_tau_b": 0.5}
+    recipe = {k: v for k, v in p.train.model_dump().items() if k not in ("seed", "device")}
+    report.write_text(json.dumps({"model": recipe, "test_label": p.evaluate.test_label, "runs": [run]}))
+    result = label_mix_benchmark(p, [30], [0, 1], workers=1, grid_report=report)
+    sources = {(r["seed"], r["target"]): r["from"] for r in result["runs"]}
+    assert sources == {(0, "single"): "tart_grid", (1, "single"): "this benchmark",
+                       (0, "mixed"): "this benchmark", (1, "mixed"): "this benchmark"}  # fmt: skip
+    assert result["summary"]["30"]["gain_per_seed"][0] == pytest.approx(result["runs"][0]["kendall_tau_b"] - 0.5)
+    assert "| 30 |" in label_mix_markdown(result)
+    other = p.model_copy(update={"train": p.train.model_copy(update={"lr": p.train.lr * 2})})
+    assert grid_runs(report, other, [30], [0]) == {}  # another recipe: refit, never borrowed
