@@ -107,7 +107,7 @@ def fit_target(spec: Regressor, train_y: np.ndarray, n_train: int, extra: dict[s
     the label and `spec.extra_labels` (each ranked among the training nets only)."""
     if not spec.rank_target:
         return train_y[:n_train]
-    return np.mean([normal_scores(y[:n_train]) for y in (train_y, *(extra[k] for k in spec.extra_labels))], axis=0)
+    return mixed_label(train_y[:n_train], {k: extra[k][:n_train] for k in spec.extra_labels}, spec.extra_labels)
 
 
 def fit_predict(name: str, inputs: dict[str, np.ndarray], train_y: np.ndarray, n_train: int, seed: int,
@@ -124,8 +124,8 @@ def fit_predict(name: str, inputs: dict[str, np.ndarray], train_y: np.ndarray, n
 
 
 def mixed_label(train_y: np.ndarray, extra: dict[str, np.ndarray], labels: tuple[str, ...]) -> np.ndarray:
-    """The mean normal score of the training label and `labels` over all nets: the ceiling of a model that
-    reproduced a mixed target perfectly."""
+    """The mean normal score of `train_y` and the `labels` of `extra` (each ranked on its own): over all nets, the
+    ceiling of a model that reproduced the mixed target perfectly."""
     return np.mean([normal_scores(y) for y in (train_y, *(extra[k] for k in labels))], axis=0)
 
 
