@@ -118,7 +118,7 @@ def comparison_bars(entries: list[dict], path: Path) -> None:
     """Kendall tau-b per predictor, one bar per training-set size of the table, error bars = std over seeds."""
     sizes = table_sizes(entries)
     width = 0.8 / len(sizes)
-    fig, ax = plt.subplots(figsize=(11, 4.8))
+    fig, ax = plt.subplots(figsize=(14, 1.5 + 0.26 * len(entries)))
     y = np.arange(len(entries))
     for k, n in enumerate(sizes):
         taus = [e["scores"].get(n, {}).get("kendall_tau_b", np.nan) for e in entries]
@@ -132,8 +132,9 @@ def comparison_bars(entries: list[dict], path: Path) -> None:
     ax.invert_yaxis()
     ax.set_xlabel("Kendall tau-b vs CIFAR-10 test accuracy (all NB201 nets)")
     ax.set_xlim(0, 1)
-    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=len(sizes), frameon=False)  # above the bars
-    ax.set_title("NAS-Bench-201 predictors (hatched: published, not run here)", pad=22)
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=len(sizes), frameon=False)  # above the bars
+    # right-aligned: the long predictor names leave the axes narrow, and the title may run over their column
+    ax.set_title("NAS-Bench-201 predictors (hatched: published, not run here)", pad=22, loc="right")
     fig.tight_layout()
     _save(fig, path)
 
@@ -141,8 +142,10 @@ def comparison_bars(entries: list[dict], path: Path) -> None:
 def tau_vs_train_size(entries: list[dict], path: Path) -> None:
     """Kendall tau-b against the number of training nets, one line per predictor (published numbers as open
     markers, the label ceilings as grey lines), error bars = std over seeds."""
-    fig, ax = plt.subplots(figsize=(11, 5))
+    fig, ax = plt.subplots(figsize=(15, 6))
     ceiling_styles = iter(["--", ":", "-."])  # the training label's, then those of label mixes
+    colors, markers = plt.get_cmap("tab10").colors, "osD^v<>"  # more lines than colors: vary the marker too
+    drawn = 0
     for entry in entries:
         sizes = sorted(entry["scores"])
         taus = [entry["scores"][n]["kendall_tau_b"] for n in sizes]
@@ -150,8 +153,11 @@ def tau_vs_train_size(entries: list[dict], path: Path) -> None:
             ax.axhline(taus[0], color="grey", linestyle=next(ceiling_styles, ":"), label=entry["name"])
             continue
         errs = [entry["scores"][n].get("kendall_tau_b_std") or np.nan for n in sizes]
-        style = {"marker": "o", "linestyle": "none", "fillstyle": "none"} if entry["published"] else {"marker": "o"}
+        style = {"color": colors[drawn % len(colors)], "marker": markers[drawn // len(colors) % len(markers)]}
+        if entry["published"]:
+            style |= {"marker": "o", "linestyle": "none", "fillstyle": "none"}
         ax.errorbar(sizes, taus, yerr=errs, capsize=2, label=entry["name"], **style)
+        drawn += 1
     ax.set_xscale("log")
     ax.set_xlabel("training nets (first N by index)")
     ax.set_ylabel("Kendall tau-b vs CIFAR-10 test accuracy")
