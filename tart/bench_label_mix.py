@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from tart.baselines import mixed_label
+from tart.bench_pretraining import paired_summary
 from tart.parallel import parallel_map
 from tart.params import Params
 from tart.train_grid import fit_and_score, load_worker_tokens, protocol_labels
@@ -65,14 +66,7 @@ def label_mix_benchmark(p: Params, sizes: list[int], seeds: list[int], workers: 
         runs.append({**run, "target": kind, "from": "this benchmark"})
         print(f"n={run['n_train']} seed={run['seed']} {kind}: tau {run['kendall_tau_b']:.4f}", flush=True)
     tau = {(r["n_train"], r["seed"], r["target"]): r["kendall_tau_b"] for r in runs}
-    summary = {}
-    for n in sizes:
-        entry = {}
-        for kind in ("single", "mixed"):
-            taus = [tau[n, seed, kind] for seed in seeds]
-            entry[kind] = {"mean": float(np.mean(taus)), "std": float(np.std(taus, ddof=1)) if len(taus) > 1 else 0.0}
-        entry["gain_per_seed"] = [tau[n, seed, "mixed"] - tau[n, seed, "single"] for seed in seeds]
-        summary[str(n)] = entry
+    summary = paired_summary(tau, sizes, seeds, "single", "mixed")
     return {"train_label": p.train.target, "extra_label": EXTRA_LABEL, "test_label": p.evaluate.test_label,
             "seeds": seeds, "threads_per_fit": cfg.threads, "workers": workers, "summary": summary,
             "runs": sorted(runs, key=lambda r: (r["n_train"], r["seed"], r["target"]))}  # fmt: skip

@@ -51,6 +51,21 @@ def zero_shot(p: Params, corpus: TokenSet, corpus_params: np.ndarray, n_fit: int
             "nb201_params_itself_test_acc": kendall_tau_b(params, test)}  # fmt: skip
 
 
+def paired_summary(tau: dict[tuple[int, int, str], float], sizes: list[int], seeds: list[int], base: str,
+                   arm: str) -> dict:  # fmt: skip
+    """{size: {base: mean/std over seeds, arm: mean/std, gain_per_seed: arm - base}} of two variants fit on the
+    same seeds; `tau` is keyed (size, seed, variant)."""
+    summary = {}
+    for n in sizes:
+        entry = {}
+        for kind in (base, arm):
+            taus = [tau[n, seed, kind] for seed in seeds]
+            entry[kind] = {"mean": float(np.mean(taus)), "std": float(np.std(taus, ddof=1)) if len(taus) > 1 else 0.0}
+        entry["gain_per_seed"] = [tau[n, seed, arm] - tau[n, seed, base] for seed in seeds]
+        summary[str(n)] = entry
+    return summary
+
+
 def pretraining_benchmark(p: Params, cfg: PretrainConfig, train_sizes: list[int], seeds: list[int],
                           workers: int = 2) -> dict:  # fmt: skip
     corpus, corpus_params = corpus_tokens(cfg, p.train, workers)
@@ -67,13 +82,7 @@ def pretraining_benchmark(p: Params, cfg: PretrainConfig, train_sizes: list[int]
         runs.append(run)
         print(f"n={run['n_train']} seed={run['seed']} {run['start']}: tau {run['kendall_tau_b']:.4f}", flush=True)
     tau = {(r["n_train"], r["seed"], r["start"]): r["kendall_tau_b"] for r in runs}
-    summary = {}
-    for n in train_sizes:
-        for start in ("scratch", "pretrained"):
-            taus = [tau[n, seed, start] for seed in seeds]
-            summary.setdefault(str(n), {})[start] = {"mean": float(np.mean(taus)), "std": float(np.std(taus, ddof=1))
-                                                      if len(taus) > 1 else 0.0}  # fmt: skip
-        summary[str(n)]["gain_per_seed"] = [tau[n, seed, "pretrained"] - tau[n, seed, "scratch"] for seed in seeds]
+    summary = paired_summary(tau, train_sizes, seeds, "scratch", "pretrained")
     return {"pretrain": {**facts, "curves": curves}, "zero_shot": transfer_result, "train": p.train.model_dump(),
             "seeds": seeds,
             "threads_per_fit": fine.threads, "workers": workers, "summary": summary, "runs": runs}  # fmt: skip
