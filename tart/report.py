@@ -54,6 +54,10 @@ def replace_section(readme: Path, name: str, markdown: str) -> bool:
 PREDICTOR_LABELS = {
     "tart": "TART (this pipeline)",
     "tart_ensemble": "TART seed ensemble: mean of the TART row's seed predictions",
+    "tart_iso": "TART, each prediction averaged over the nets with an isomorphic graph",
+    "tart_ensemble_iso": "TART seed ensemble, averaged over the nets with an isomorphic graph",
+    "tart_function": "TART, each prediction averaged over the net's NB201 function class",
+    "tart_ensemble_function": "TART seed ensemble, averaged over the net's NB201 function class",
     "narformer": "NAR-Former-style, CPU profile (this pipeline)",
     "narformer_live": "NAR-Former-style, CPU profile, live ops (this pipeline)",
     "narformer_canonical": "NAR-Former-style, CPU profile, function-class representative (this pipeline)",

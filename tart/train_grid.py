@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from tart import schemas
+from tart.isomorphism import class_mean, function_classes, isomorphism_classes, load_token_graphs
 from tart.metrics import TRANSFER_LABELS, score_run, summarize_runs
 from tart.parallel import parallel_map
 from tart.params import TartGrid, Train
@@ -51,7 +52,7 @@ def fit_score_predict(job: tuple) -> dict:
 
 def seed_ensembles(runs: list[dict], test_y: np.ndarray, transfer: dict) -> list[dict]:
     """Per training-set size with several seeds: the mean of the seeds' predictions (the models' shared normal-score
-    scale), scored like one run; fit seconds are the members' sum."""
+    scale), scored like one run (prediction kept); fit seconds are the members' sum."""
     rows = []
     for n_train in dict.fromkeys(r["n_train"] for r in runs):
         members = [r for r in runs if r["n_train"] == n_train]
@@ -60,8 +61,24 @@ def seed_ensembles(runs: list[dict], test_y: np.ndarray, transfer: dict) -> list
         pred = np.mean([r["prediction"] for r in members], axis=0)
         rows.append({"predictor": "tart_ensemble", "n_train": n_train, "seed": None, "members": len(members),
                      "fit_seconds": float(sum(r["fit_seconds"] for r in members)),
-                     **score_run(pred, test_y, n_train, transfer), "device": members[0]["device"]})  # fmt: skip
+                     **score_run(pred, test_y, n_train, transfer), "device": members[0]["device"],
+                     "prediction": pred})  # fmt: skip
     return rows
+
+
+def class_mean_runs(runs: list[dict], classes: dict[str, np.ndarray], test_y: np.ndarray, transfer: dict) -> list[dict]:
+    """Every run again per {suffix: class id of each net}, its predictions averaged within each class and scored
+    as `<predictor>_<suffix>` (no refit: fit seconds and device are the run's)."""
+    return [{**run, "predictor": f"{run['predictor']}_{suffix}",
+             **score_run(class_mean(run["prediction"], ids), test_y, run["n_train"], transfer)}
+            for suffix, ids in classes.items() for run in runs]  # fmt: skip
+
+
+def net_classes(tokens_dir: Path, labels_path: Path, n_nets: int) -> dict[str, np.ndarray]:
+    """Class ids of nets 0 .. n_nets-1: "iso" (isomorphic token graphs) and "function" (NB201 cell function)."""
+    archs = pq.read_table(labels_path, columns=["net", "arch"]).sort_by("net")["arch"].to_pylist()
+    nets = np.arange(n_nets)
+    return {"iso": isomorphism_classes(load_token_graphs(tokens_dir, nets)), "function": function_classes(archs)}
 
 
 def protocol_labels(labels_path: Path, train: Train, test_label: str) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -78,7 +95,8 @@ def tart_grid_from_files(tokens_dir: Path, labels_path: Path, train: Train, test
                          val_size: int, out_path: Path,
                          progress: Callable[[str], None] | None = None) -> dict:  # fmt: skip
     """One TART fit per (train size, seed), `grid.workers` at a time, each on `train.threads // workers`
-    threads; summary + raw runs as JSON, in the rivals' format."""
+    threads; summary + raw runs as JSON, in the rivals' format. Beside each run and seed ensemble, the same
+    predictions averaged over isomorphism classes (`_iso`) and NB201 function classes (`_function`)."""
     y, test_y, transfer = protocol_labels(labels_path, train, test_label)
     for n_train in grid.train_sizes:
         if n_train + val_size >= len(test_y):
@@ -91,8 +109,9 @@ def tart_grid_from_files(tokens_dir: Path, labels_path: Path, train: Train, test
         if progress:
             progress(f"tart n={run['n_train']} seed={run['seed']}: tau {run['kendall_tau_b']:.4f} "
                      f"({run['fit_seconds']:.0f} s)")  # fmt: skip
-    ensembles = seed_ensembles(runs, test_y, transfer)
-    runs = [{k: v for k, v in r.items() if k != "prediction"} for r in runs] + ensembles
+    runs += seed_ensembles(runs, test_y, transfer)
+    runs += class_mean_runs(runs, net_classes(tokens_dir, labels_path, len(test_y)), test_y, transfer)
+    runs = [{k: v for k, v in r.items() if k != "prediction"} for r in runs]
     report = {"train_label": train.target, "test_label": test_label, "n_nets": len(test_y),
               "model": {k: v for k, v in train.model_dump().items() if k not in ("seed", "device")},
               "workers": grid.workers, "baselines": summarize_runs(runs), "runs": runs}  # fmt: skip

@@ -19,9 +19,12 @@ def test_dvc_repro_tiny_profile(tiny_workspace, mirror):
     assert set(metrics["transfer"]) >= {"kendall_tau_b_cifar100_test_acc", "kendall_tau_b_imagenet16_test_acc"}
     assert set(metrics["heads"]["cifar100_test_acc"]) == {"kendall_tau_b", "kendall_tau_b_remainder"}
     grid = json.loads((work / "reports" / "tart_grid.json").read_text())
+    fits = [(50, 0), (50, 1), (100, 0), (100, 1)]
+    ensembles = [(50, None), (100, None)]
     assert [(r["predictor"], r["n_train"], r["seed"]) for r in grid["runs"]] == [
-        ("tart", 50, 0), ("tart", 50, 1), ("tart", 100, 0), ("tart", 100, 1),
-        ("tart_ensemble", 50, None), ("tart_ensemble", 100, None)]  # fmt: skip
+        *(("tart", *f) for f in fits), *(("tart_ensemble", *e) for e in ensembles),
+        *(("tart_iso", *f) for f in fits), *(("tart_ensemble_iso", *e) for e in ensembles),
+        *(("tart_function", *f) for f in fits), *(("tart_ensemble_function", *e) for e in ensembles)]  # fmt: skip
     assert grid["baselines"]["tart"]["100"]["seeds"] == 2 and grid["model"]["graph_pe"] == "topology"
     comparison = (work / "reports" / "comparison.md").read_text()
     assert "| TART (this pipeline) | " in comparison and " ± " in comparison.split("| TART (this pipeline) |")[1][:60]
