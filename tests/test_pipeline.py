@@ -44,6 +44,9 @@ def test_dvc_repro_tiny_profile(tiny_workspace, mirror):
                         "cifar10_valid_val_acc", "cifar10_test_acc", work / "data" / "graphs")  # fmt: skip
     counts = [bound[k]["distinct_sequences"] for k in ("primitive", "primitive+shape", "primitive+shape+offsets")]
     assert counts == sorted(counts) and counts[-1] <= 300
+    # a function class merges isomorphic cells and cells that differ only by skip connections
+    assert 0 < bound["function_classes"]["classes"] <= bound["isomorphism_classes"]["classes"] <= 300
+    assert -1 <= bound["isomorphism_classes"]["oracle_kendall_tau_b"] <= 1
     dead = bound["dead_nodes"]
     assert dead["nets"] == 300 and 0 < dead["nets_with_dead_nodes"] < 300
     assert dead["mean_tokens"] < dead["mean_nodes_built"]
