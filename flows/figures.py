@@ -9,6 +9,7 @@ from tart.figures import comparison_bars, render_all, tau_vs_train_size
 from tart.report import (
     comparison_entries,
     comparison_markdown,
+    cost_markdown,
     proxies_markdown,
     results_markdown,
     transfer_markdown,
@@ -39,8 +40,8 @@ def comparison_task(p):
     comparison_bars(entries, p.paths.figures / "comparison.png")
     tau_vs_train_size(entries, p.paths.figures / "tau_vs_train_size.png")
     proxies = json.loads((p.paths.reports / "proxies.json").read_text())
-    markdown = "\n\n".join([comparison_markdown(entries, baselines["n_nets"]), transfer_markdown(entries),
-                            proxies_markdown(proxies)])  # fmt: skip
+    markdown = "\n\n".join([comparison_markdown(entries, baselines["n_nets"]), cost_markdown(entries),
+                            transfer_markdown(entries), proxies_markdown(proxies)])  # fmt: skip
     write_results(markdown, p.paths.reports / "comparison.md", Path("README.md"), section="comparison")
 
 

@@ -86,14 +86,16 @@ def comparison_entries(baselines: dict, metrics: dict, *rivals: dict) -> list[di
             "kendall_tau_b_remainder": metrics["test_remainder"]["kendall_tau_b"], "seeds": 1,
             **metrics.get("transfer", {})}  # fmt: skip
     runs = {name: by_size for report in (*rivals, baselines) for name, by_size in report["baselines"].items()}
+    devices = {name: devices for report in (*rivals, baselines) for name, devices in run_devices(report).items()}
     # The `tart_grid` stage's seeds stand in for the single `train` run when present.
     entries = [] if "tart" in runs else [{"name": PREDICTOR_LABELS["tart"], "published": False,
-                                          "scores": {metrics["n_train"]: tart}}]  # fmt: skip
+                                          "scores": {metrics["n_train"]: tart}, "device": "-"}]  # fmt: skip
     for name, by_size in runs.items():
         # one run (no randomness, or one seed) has no spread to show
         scores = {int(n): {k: None if k.endswith("_std") and s["seeds"] == 1 else v for k, v in s.items()}
                   for n, s in by_size.items()}  # fmt: skip
-        entries.append({"name": PREDICTOR_LABELS.get(name, name), "published": False, "scores": scores})
+        entries.append({"name": PREDICTOR_LABELS.get(name, name), "published": False, "scores": scores,
+                        "device": devices.get(name)})  # fmt: skip
     if "label_ceiling" in baselines:  # the same at every training-set size: it is not a fitted model
         sizes = {n for e in entries for n in e["scores"]}
         ceiling = {**baselines["label_ceiling"], "kendall_tau_b_remainder": None, "seeds": None}
@@ -109,6 +111,15 @@ def comparison_entries(baselines: dict, metrics: dict, *rivals: dict) -> list[di
                   for n, tau in by_size.items()}  # fmt: skip
         entries.append({"name": name, "published": True, "scores": scores})
     return entries
+
+
+def run_devices(report: dict) -> dict[str, str]:
+    """{predictor: the devices its runs used}; runs without a device field are scikit-learn or NumPy fits, which
+    only run on the CPU."""
+    found: dict[str, set] = {}
+    for run in report.get("runs", []):
+        found.setdefault(run["predictor"], set()).add(run.get("device", "cpu"))
+    return {name: "/".join(sorted(devices)) for name, devices in found.items()}
 
 
 def table_sizes(entries: list[dict]) -> list[int]:
@@ -141,6 +152,30 @@ def comparison_markdown(entries: list[dict], n_total: int) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     note = (f"Kendall tau-b against CIFAR-10 test accuracy over all {n_total} NB201 nets and over those not trained "
             "on; ± = standard deviation over seeds (training set fixed: the first N nets by index).")  # fmt: skip
+    return note + "\n\n" + "\n".join(lines)
+
+
+def _seconds(score: dict | None) -> str:
+    seconds = None if score is None else score.get("fit_seconds_median")
+    if seconds is None:
+        return "-"
+    return f"{seconds:,.0f}" if seconds >= 100 else f"{seconds:.1f}" if seconds >= 1 else f"{seconds:.3f}"
+
+
+def cost_markdown(entries: list[dict]) -> str:
+    """Spearman rho at the table's sizes, and what one run cost: median seconds per fit and the device."""
+    sizes = table_sizes(entries)
+    header = ["predictor", *(f"rho, {n} train" for n in sizes), *(f"seconds per fit, {n}" for n in sizes), "device"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for e in entries:
+        if e["published"] or not e.get("device"):  # ceilings and published numbers were not fit here
+            continue
+        scores = [e["scores"].get(n) for n in sizes]
+        cells = [e["name"], *(_cell(s, "spearman_rho") for s in scores), *(_seconds(s) for s in scores), e["device"]]
+        lines.append("| " + " | ".join(cells) + " |")
+    note = ("Spearman rho against CIFAR-10 test accuracy over all nets (± over seeds), and the cost of one run: the "
+            "median wall-clock seconds of its fit (a seed ensemble: the sum of its members' fits; the class-mean rows: "
+            "the fits they average) and the device it ran on.")  # fmt: skip
     return note + "\n\n" + "\n".join(lines)
 
 

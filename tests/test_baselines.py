@@ -16,7 +16,7 @@ from tart.baselines import (
 from tart.bench_gbm_grid import gbm_grid_markdown, grid_search, settings_grid
 from tart.cell_paths import canonical_features, live_ops
 from tart.metrics import summarize_runs
-from tart.report import comparison_entries, comparison_markdown, transfer_markdown
+from tart.report import comparison_entries, comparison_markdown, cost_markdown, transfer_markdown
 from tart.spaces.nb201 import all_arch_ops, arch_string
 from tart.spaces.nb201_flops import count_flops, nb201_flops
 
@@ -143,7 +143,7 @@ def test_comparison_table_marks_published_and_missing_numbers(synthetic):
     archs, params, train, test = synthetic
     rows = run_baselines(archs, params, train, test, ["params", "rf_onehot"], [100], [0, 1],
                          transfer={"imagenet16_test_acc": test})  # fmt: skip
-    baselines = {"n_nets": len(archs), "baselines": summarize_runs(rows), "train_label": "val_acc",
+    baselines = {"n_nets": len(archs), "baselines": summarize_runs(rows), "runs": rows, "train_label": "val_acc",
                  "label_ceiling": {"kendall_tau_b": 0.89, "kendall_tau_b_imagenet16_test_acc": 0.8},
                  "mixed_label_ceilings": {"c100_acc": 0.9}}  # fmt: skip
     metrics = {"n_train": 150, "test_all": {"kendall_tau_b": 0.7}, "test_remainder": {"kendall_tau_b": 0.6},
@@ -159,6 +159,12 @@ def test_comparison_table_marks_published_and_missing_numbers(synthetic):
     assert "| TART (this pipeline) | - | - | 0.7000 | 0.6000 | 1 |" in text
     assert "| NAR-Former (published, not run here) | - | - | - | - | - |" in text  # published at 781/1563 only
     assert " ± " in text.split("random forest")[1].splitlines()[0]
+    cost = cost_markdown(entries)
+    header = "| predictor | rho, 100 train | rho, 150 train | seconds per fit, 100 | seconds per fit, 150 | device |"
+    assert header in cost and "ceiling" not in cost and "published" not in cost
+    assert "| TART (this pipeline) | - | - | - | - | - |" in cost  # the `train` run alone: no rho, no timing here
+    forest = cost.split("| random forest on one-hot edge ops |")[1].splitlines()[0]
+    assert forest.count(" ± ") == 1 and forest.endswith("| - | cpu |")  # scikit-learn fits run on the CPU
 
 
 def test_table_keeps_the_two_largest_sizes_and_figures_render(synthetic, tmp_path):
@@ -185,7 +191,7 @@ def test_tart_grid_replaces_the_single_tart_run(synthetic):
     grid_runs = [{"predictor": "tart", "n_train": n, "seed": s, "fit_seconds": 1.0, "kendall_tau_b": t,
                   "kendall_tau_b_remainder": t - 0.01, "spearman_rho": t + 0.1}
                  for n, s, t in ((50, 0, 0.60), (50, 1, 0.62), (100, 0, 0.70), (100, 1, 0.72))]  # fmt: skip
-    grid = {"baselines": summarize_runs(grid_runs)}
+    grid = {"baselines": summarize_runs(grid_runs), "runs": [{**r, "device": "cuda"} for r in grid_runs]}
     metrics = {"n_train": 100, "test_all": {"kendall_tau_b": 0.7}, "test_remainder": {"kendall_tau_b": 0.69}}
     entries = comparison_entries(baselines, metrics, grid)
     assert [e["name"] for e in entries].count("TART (this pipeline)") == 1
@@ -193,6 +199,7 @@ def test_tart_grid_replaces_the_single_tart_run(synthetic):
     assert (
         "| TART (this pipeline) | 0.6100 ± 0.0141 | 0.6000 ± 0.0141 | 0.7100 ± 0.0141 | 0.7000 ± 0.0141 | 2 |" in text
     )
+    assert "| TART (this pipeline) | 0.7100 ± 0.0141 | 0.8100 ± 0.0141 | 1.0 | 1.0 | cuda |" in cost_markdown(entries)
 
 
 def test_seed_ensembles_score_the_mean_prediction():

@@ -29,6 +29,7 @@ def test_dvc_repro_tiny_profile(tiny_workspace, mirror):
     comparison = (work / "reports" / "comparison.md").read_text()
     assert "| TART (this pipeline) | " in comparison and " ± " in comparison.split("| TART (this pipeline) |")[1][:60]
     assert "ImageNet16-120" in comparison and "Zero-cost proxies" in comparison and "| synflow |" in comparison
+    assert "seconds per fit" in comparison and "| cpu |" in comparison
     for figure in ("pred_vs_true.png", "training_curve.png", "nb201_graph.png"):
         assert (work / "reports" / "figures" / figure).stat().st_size > 1000
     assert "Kendall tau-b" in (work / "reports" / "results.md").read_text()
