@@ -32,8 +32,9 @@ def mixed_column(y: np.ndarray, extra: np.ndarray, n_train: int, val_size: int) 
     return out
 
 
-def grid_runs(report_path: Path, p: Params, sizes: list[int], seeds: list[int]) -> dict[tuple[int, int], dict]:
-    """{(n_train, seed): run} of the `tart_grid` report, if it was made with this `train` recipe."""
+def grid_runs(report_path: Path, p: Params, sizes: list[int], seeds: list[int],
+              predictor: str = "tart") -> dict[tuple[int, int], dict]:  # fmt: skip
+    """{(n_train, seed): run} of `predictor` in the `tart_grid` report, if it was made with this `train` recipe."""
     if not report_path.exists():
         return {}
     report = json.loads(report_path.read_text())
@@ -41,7 +42,7 @@ def grid_runs(report_path: Path, p: Params, sizes: list[int], seeds: list[int]) 
     if report.get("model") != recipe or report.get("test_label") != p.evaluate.test_label:
         return {}
     return {(r["n_train"], r["seed"]): r for r in report["runs"]
-            if r["predictor"] == "tart" and r["n_train"] in sizes and r["seed"] in seeds}  # fmt: skip
+            if r["predictor"] == predictor and r["n_train"] in sizes and r["seed"] in seeds}  # fmt: skip
 
 
 def label_mix_benchmark(p: Params, sizes: list[int], seeds: list[int], workers: int = 2,

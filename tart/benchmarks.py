@@ -10,6 +10,7 @@ python -m tart.benchmarks throughput [DEVICE [PRECISION [BATCH [STEPS]]]]  # tra
 python -m tart.benchmarks pretraining [NETS [EPOCHS [SIZES]]]  # masked-node pretraining, fine-tuning (SIZES: 100,781)
 python -m tart.benchmarks gbm-grid [SEEDS]  # how gbm_canonical's settings were picked (SEEDS: 0,1)
 python -m tart.benchmarks label-mix [SEEDS]  # TART fit to the CIFAR-10 label mixed with CIFAR-100 (SEEDS: 0,1,2)
+python -m tart.benchmarks canonical-order [SEEDS]  # TART on canonical-order tokens vs file order (SEEDS: 0,1,2)
 """
 
 from __future__ import annotations
@@ -214,6 +215,13 @@ def main(argv: list[str]) -> None:
         result = label_mix_benchmark(p, [781, 1563], seeds)
         _write("label_mix", result)
         replace_section(Path("README.md"), "label-mix", label_mix_markdown(result))
+    elif argv[:1] == ["canonical-order"] and len(argv) <= 2:
+        from tart.bench_canonical_order import canonical_order_benchmark, canonical_order_markdown
+
+        seeds = [int(s) for s in (argv[1] if len(argv) > 1 else "0,1,2").split(",")]
+        result = canonical_order_benchmark(p, [781, 1563], seeds)
+        _write("canonical_order", result)
+        replace_section(Path("README.md"), "canonical-order", canonical_order_markdown(result))
     else:
         sys.exit(__doc__)
 

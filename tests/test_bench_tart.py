@@ -93,3 +93,16 @@ def test_label_mix_benchmark_reuses_matching_grid_runs_only(tmp_path):
     assert "| 30 |" in label_mix_markdown(result)
     other = p.model_copy(update={"train": p.train.model_copy(update={"lr": p.train.lr * 2})})
     assert grid_runs(report, other, [30], [0]) == {}  # another recipe: refit, never borrowed
+
+
+def test_canonical_order_benchmark_pairs_each_seed_with_the_file_order_fits(tmp_path):
+    from tart.bench_canonical_order import canonical_order_benchmark, canonical_order_markdown
+
+    p = tiny_params(tmp_path)
+    result = canonical_order_benchmark(p, [30], [0, 1], workers=1, grid_report=tmp_path / "none.json")
+    assert {(r["seed"], r["order"], r["from"]) for r in result["runs"]} == {
+        (s, o, "this benchmark") for s in (0, 1) for o in ("file", "file_iso", "canonical")}  # fmt: skip
+    entry = result["summary"]["30"]
+    assert len(entry["gain_over_file"]) == len(entry["gain_over_file_iso"]) == 2
+    assert result["distinct_sequences"]["canonical"] <= result["distinct_sequences"]["file"]
+    assert "| 30 |" in canonical_order_markdown(result)
