@@ -65,6 +65,49 @@ def predict(
 
 
 @app.command()
+def screen(
+    candidates: Annotated[
+        Path, typer.Argument(help="text file of NB201 strings (one per line), or a DeepNets-1M-format .hdf5 / .h5")
+    ],
+    out: Annotated[Path, typer.Argument(help="Parquet file to write: one row per candidate, with its rank")],
+    meta: Annotated[Path | None, typer.Option(help="HDF5: its meta JSON (default: STEM_meta.json beside it)")] = None,
+    split: Annotated[str | None, typer.Option(help="HDF5: the split to read (default: the file's only one)")] = None,
+    shapes: Annotated[Path | None, typer.Option(help="HDF5: node-shapes Parquet (net, shapes) of the split")] = None,
+    top: Annotated[int, typer.Option(help="print the best N")] = 10,
+    workers: Annotated[int | None, typer.Option(help="processes converting NB201 strings (default: all cores)")] = None,
+    checkpoint: Annotated[Path | None, typer.Option(help="checkpoint (default: paths.model of params)")] = None,
+    params: Annotated[Path, PARAMS] = Path("params.yaml"),
+) -> None:
+    """Predict and rank many networks at once with the pipeline's checkpoint."""
+    import time
+
+    from tart import screen as screening
+    from tart.deepnets1m import FormatError
+    from tart.predict import PredictError
+
+    checkpoint = checkpoint or _params(params).paths.model
+    start = time.perf_counter()
+    try:
+        if candidates.suffix in (".hdf5", ".h5"):
+            meta = meta or candidates.with_name(f"{candidates.stem}_meta.json")
+            found = screening.deepnets_candidates(candidates, meta, split or screening.hdf5_split(candidates), shapes)
+        else:
+            found = screening.nb201_candidates(screening.read_arch_file(candidates), workers)
+        table, facts = screening.screen(found, checkpoint)
+    except (screening.ScreenError, FormatError, PredictError, FileNotFoundError) as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from exc
+    screening.write_screen(table, out)
+    seconds = time.perf_counter() - start
+    best = table.sort_by("rank").slice(0, top).to_pylist()
+    typer.echo(f"rank  predicted {facts['label']}  source")
+    for row in best:
+        typer.echo(f"{row['rank']:>4}  {row['prediction']:>{len(facts['label']) + 10}.3f}  {row['source']}")
+    typer.echo(f"screened {table.num_rows:,} candidates in {seconds:.1f} s ({table.num_rows / seconds:,.0f} per "
+               f"second) with {facts['checkpoint']}; wrote {out}")  # fmt: skip
+
+
+@app.command()
 def info(params: Annotated[Path, PARAMS] = Path("params.yaml")) -> None:
     """Data, checkpoint and package versions."""
     p = _params(params)

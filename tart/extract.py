@@ -14,7 +14,8 @@ from tart.deepnets1m import DeepNetsFile, FormatError, NetRecord
 from tart.parallel import parallel_map
 
 
-def _row(rec: NetRecord, shapes: list | None) -> dict:
+def record_row(rec: NetRecord, shapes: list | None) -> dict:
+    """One net of a DeepNets-1M file as a row of the graph shards (`schemas.GRAPHS`)."""
     if shapes is not None and len(shapes) != len(rec.primitives):
         raise FormatError(
             f"node shapes of {rec.split}/{rec.index}: {len(shapes)} shapes for {len(rec.primitives)} nodes"
@@ -33,7 +34,8 @@ def _row(rec: NetRecord, shapes: list | None) -> dict:
     }
 
 
-def _load_shapes(path: Path | None, count: int) -> list | None:
+def load_node_shapes(path: Path | None, count: int) -> list | None:
+    """Per-net node shapes from a node-shapes Parquet (one row per net 0..count-1), or None without one."""
     if path is None:
         return None
     table = pq.read_table(path)
@@ -65,7 +67,7 @@ def _extract_shard(job: tuple[str, int, int, Path, list | None, str]) -> tuple[s
     rows, misaligned = [], 0
     for index in range(start, stop):
         rec = _source.read(index, repair=repair)
-        rows.append(_row(rec, shapes[index - start] if shapes is not None else None))
+        rows.append(record_row(rec, shapes[index - start] if shapes is not None else None))
         misaligned += rec.misaligned
     schemas.write_table(pa.Table.from_pylist(rows, schemas.GRAPHS), out_dir / name, schemas.GRAPHS)
     return name, misaligned
@@ -90,7 +92,7 @@ def extract(
     with schemas.atomic_dir(out_dir) as tmp_dir:
         with DeepNetsFile(h5, meta, split) as source:
             count = len(source)
-        node_shapes = _load_shapes(shapes, count)
+        node_shapes = load_node_shapes(shapes, count)
         jobs = [
             (repair, start, min(start + shard_size, count), tmp_dir,
              node_shapes[start : start + shard_size] if node_shapes is not None else None,

@@ -68,13 +68,19 @@ def graph_row(graph: ArchGraph, net: int, split: str) -> dict:
     }  # fmt: skip
 
 
-def predict_graph(graph: ArchGraph, checkpoint: Path) -> dict:
-    """Prediction of `checkpoint` for `graph`, in the units of its training label."""
-    model, meta = load_checkpoint(checkpoint)
+def checked_vocabulary(meta: dict, checkpoint: Path) -> dict:
+    """This code's token vocabulary, if it is the one the checkpoint was trained with."""
     vocab = vocabulary()
     if vocab_hash(vocab) != meta["vocab_hash"]:
         raise PredictError(f"{checkpoint}: trained with vocabulary {meta['vocab_hash']}, this code has "
                            f"{vocab_hash(vocab)}; retrain (dvc repro) or use a matching version")  # fmt: skip
+    return vocab
+
+
+def predict_graph(graph: ArchGraph, checkpoint: Path) -> dict:
+    """Prediction of `checkpoint` for `graph`, in the units of its training label."""
+    model, meta = load_checkpoint(checkpoint)
+    vocab = checked_vocabulary(meta, checkpoint)
     tokens = tokenize_row(graph_row(graph, 0, "user"), vocab)
     if tokens["length"] > model.cfg.max_len:
         raise PredictError(f"the graph has {tokens['length']} nodes that reach its output; {checkpoint} handles at "

@@ -1,0 +1,62 @@
+"""How fast `tart screen` ranks the whole NB201 space (`python -m tart.benchmarks screen [WORKERS]`).
+
+Both input routes are timed end to end with the pipeline's checkpoint: the 15,625 architecture strings (each net
+converted from its PyTorch module) and the build stage's DeepNets-1M-format file with its node shapes. Both must
+reproduce the `evaluate` stage's predictions, which the result records as the largest difference.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from tart.params import Params
+from tart.screen import Candidates, deepnets_candidates, nb201_candidates, screen
+
+
+def screen_benchmark(p: Params, workers: int) -> dict:
+    labels = pq.read_table(p.paths.labels, columns=["net", "arch"])
+    if labels["net"].to_pylist() != list(range(labels.num_rows)):
+        raise ValueError(f"{p.paths.labels}: expected one row per net in index order")
+    evaluated = pq.read_table(p.paths.predictions, columns=["net", "prediction"])
+    reference = np.empty(labels.num_rows)
+    reference[evaluated["net"].to_numpy()] = evaluated["prediction"].to_numpy()
+    routes = {
+        "nb201_strings": lambda: nb201_candidates(labels["arch"].to_pylist(), workers),
+        "deepnets1m_hdf5": lambda: deepnets_candidates(
+            p.paths.nb201_h5, p.paths.nb201_meta, p.build.split, p.paths.node_shapes
+        ),
+    }
+    result = {"nets": labels.num_rows, "workers": workers, "checkpoint": str(p.paths.model), "routes": {}}
+    for name, candidates in routes.items():
+        result["routes"][name] = _timed(candidates(), p, reference)
+    return result
+
+
+def _timed(candidates: Candidates, p: Params, reference: np.ndarray) -> dict:
+    start = time.perf_counter()
+    table, _ = screen(candidates, p.paths.model)
+    seconds = time.perf_counter() - start
+    return {
+        "seconds": round(seconds, 1),
+        "nets_per_second": round(table.num_rows / seconds, 1),
+        "max_abs_diff_vs_evaluate": float(np.abs(table["prediction"].to_numpy() - reference).max()),
+    }
+
+
+def screen_markdown(result: dict) -> str:
+    titles = {"nb201_strings": "NB201 architecture strings (text file)",
+              "deepnets1m_hdf5": "DeepNets-1M-format HDF5 + node shapes (the build stage's file)"}  # fmt: skip
+    rows = [
+        f"`tart screen` on all {result['nets']:,} NB201 nets with the pipeline's checkpoint "
+        f"({result['workers']} worker processes converting strings), end to end: input to ranked Parquet table.",
+        "",
+        "| input | seconds | nets/s | largest difference from the `evaluate` stage's predictions |",
+        "|---|---|---|---|",
+    ]
+    for name, r in result["routes"].items():
+        rows.append(f"| {titles[name]} | {r['seconds']:,.1f} | {r['nets_per_second']:,.0f} | "
+                    f"{r['max_abs_diff_vs_evaluate']:.1e} |")  # fmt: skip
+    return "\n".join(rows)
