@@ -34,14 +34,18 @@ def record_row(rec: NetRecord, shapes: list | None) -> dict:
     }
 
 
-def load_node_shapes(path: Path | None, count: int) -> list | None:
-    """Per-net node shapes from a node-shapes Parquet (one row per net 0..count-1), or None without one."""
+def load_node_shapes(path: Path | None, count: int) -> pa.ChunkedArray | None:
+    """The `shapes` column of a node-shapes Parquet (one row per net 0..count-1), or None without one; kept as
+    Arrow so a caller converts only the slice it works on."""
     if path is None:
         return None
-    table = pq.read_table(path)
+    try:
+        table = pq.read_table(path, columns=["net", "shapes"])
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise FormatError(f"{path}: not a node-shapes Parquet with columns net, shapes ({exc})") from exc
     if table.num_rows != count or table["net"].to_pylist() != list(range(count)):
         raise FormatError(f"{path}: expected one row per net 0..{count - 1}, got {table.num_rows} rows")
-    return table["shapes"].to_pylist()
+    return table["shapes"]
 
 
 _source: DeepNetsFile | None = None  # the file a worker process reads (its meta JSON is parsed once per process)
@@ -95,7 +99,7 @@ def extract(
         node_shapes = load_node_shapes(shapes, count)
         jobs = [
             (repair, start, min(start + shard_size, count), tmp_dir,
-             node_shapes[start : start + shard_size] if node_shapes is not None else None,
+             node_shapes.slice(start, shard_size).to_pylist() if node_shapes is not None else None,
              f"graphs-{k:05d}.parquet")
             for k, start in enumerate(range(0, count, shard_size))
         ]  # fmt: skip

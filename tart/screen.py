@@ -115,10 +115,10 @@ def deepnets_candidates(h5: Path, meta: Path, split: str, shapes: Path | None = 
     def chunks() -> Iterator[pa.Table]:
         with source:
             for start in range(0, count, chunk):
-                rows = []
-                for index in range(start, min(start + chunk, count)):
-                    shape = None if node_shapes is None else node_shapes[index]
-                    rows.append(record_row(source.read(index), shape))
+                stop = min(start + chunk, count)
+                n = stop - start
+                shapes_of = [None] * n if node_shapes is None else node_shapes.slice(start, n).to_pylist()
+                rows = [record_row(source.read(index), shape) for index, shape in zip(range(start, stop), shapes_of)]
                 yield pa.Table.from_pylist(rows).select(["net", "split", "num_nodes", "primitives", "cells",
                                                          "shapes", "edge_src", "edge_dst"])  # fmt: skip
 

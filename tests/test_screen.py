@@ -110,6 +110,7 @@ def test_hdf5_errors_name_the_file(nb201_checkpoint, tmp_path):
     schemas.write_table(pa.table({"net": [0, 1], "shapes": [[], []]}), tmp_path / "s.parquet", schemas.NODE_SHAPES)
     cases = [
         (["--shapes", str(tmp_path / "s.parquet")], "expected one row per net 0..0"),
+        (["--shapes", str(tmp_path / "c_meta.json")], "not a node-shapes Parquet with columns net, shapes"),
         (["--split", "b"], "no split 'b'; the file has ['a']"),
         (["--meta", str(tmp_path / "missing.json")], "missing.json"),
     ]
