@@ -39,6 +39,16 @@ def nb201_checkpoint(tmp_path_factory):
     return tmp / "m.pt"
 
 
+def write_hdf5(archs: list[str], h5, split: str) -> list:
+    """`archs` as a DeepNets-1M-format file (STEM_meta.json beside it) and `shapes.parquet` in its folder."""
+    composer = GraphComposer()
+    graphs = [composer.graph(a)[0] for a in archs]
+    write_split(h5, h5.with_name(f"{h5.stem}_meta.json"), split, ((g, {}) for g in graphs))
+    shapes = pa.table({"net": list(range(len(archs))), "shapes": [[list(s) for s in g.shapes] for g in graphs]})
+    schemas.write_table(shapes, h5.with_name("shapes.parquet"), schemas.NODE_SHAPES)
+    return graphs
+
+
 def test_screen_matches_one_at_a_time_predictions(nb201_checkpoint, tmp_path):
     archs = ARCHS[::3]
     table, facts = screen(nb201_candidates(archs, workers=1, chunk=3), nb201_checkpoint, batch_size=4)
@@ -52,11 +62,7 @@ def test_screen_matches_one_at_a_time_predictions(nb201_checkpoint, tmp_path):
 
 def test_hdf5_candidates_with_shapes_read_as_the_strings(nb201_checkpoint, tmp_path):
     archs = ARCHS[:5]
-    composer = GraphComposer()
-    graphs = [composer.graph(a)[0] for a in archs]
-    write_split(tmp_path / "c.hdf5", tmp_path / "c_meta.json", "cands", ((g, {}) for g in graphs))
-    shapes = pa.table({"net": list(range(5)), "shapes": [[list(s) for s in g.shapes] for g in graphs]})
-    schemas.write_table(shapes, tmp_path / "shapes.parquet", schemas.NODE_SHAPES)
+    write_hdf5(archs, tmp_path / "c.hdf5", "cands")
     from_h5, _ = screen(deepnets_candidates(tmp_path / "c.hdf5", tmp_path / "c_meta.json", "cands",
                                             tmp_path / "shapes.parquet", chunk=2), nb201_checkpoint)  # fmt: skip
     from_strings, _ = screen(nb201_candidates(archs, workers=1), nb201_checkpoint)
@@ -144,11 +150,7 @@ def test_benchmark_checks_both_routes_against_the_evaluated_predictions(nb201_ch
     from tart.params import load_params
 
     archs = ARCHS[:6]
-    composer = GraphComposer()
-    graphs = [composer.graph(a)[0] for a in archs]
-    write_split(tmp_path / "n.hdf5", tmp_path / "n_meta.json", "nb201", ((g, {}) for g in graphs))
-    shapes = pa.table({"net": list(range(6)), "shapes": [[list(s) for s in g.shapes] for g in graphs]})
-    schemas.write_table(shapes, tmp_path / "shapes.parquet", schemas.NODE_SHAPES)
+    graphs = write_hdf5(archs, tmp_path / "n.hdf5", "nb201")
     pq.write_table(pa.table({"net": list(range(6)), "arch": archs}), tmp_path / "labels.parquet")
     single = [predict_graph(g, nb201_checkpoint)["prediction"] for g in graphs]
     pq.write_table(pa.table({"net": [5, 4, 3, 2, 1, 0], "prediction": single[::-1]}), tmp_path / "pred.parquet")
