@@ -151,7 +151,9 @@ def test_benchmark_checks_both_routes_against_the_evaluated_predictions(nb201_ch
 
     archs = ARCHS[:6]
     graphs = write_hdf5(archs, tmp_path / "n.hdf5", "nb201")
-    pq.write_table(pa.table({"net": list(range(6)), "arch": archs}), tmp_path / "labels.parquet")
+    truth = [90.0, 80.0, 93.0, 70.0, 85.0, 60.0]
+    pq.write_table(pa.table({"net": list(range(6)), "arch": archs, "cifar10_test_acc": truth}),
+                   tmp_path / "labels.parquet")  # fmt: skip
     single = [predict_graph(g, nb201_checkpoint)["prediction"] for g in graphs]
     pq.write_table(pa.table({"net": [5, 4, 3, 2, 1, 0], "prediction": single[::-1]}), tmp_path / "pred.parquet")
     p = load_params()
@@ -164,4 +166,17 @@ def test_benchmark_checks_both_routes_against_the_evaluated_predictions(nb201_ch
     assert result["nets"] == 6 and set(result["routes"]) == {"nb201_strings", "deepnets1m_hdf5"}
     for route in result["routes"].values():
         assert route["max_abs_diff_vs_evaluate"] < 1e-5 and route["nets_per_second"] > 0
-    assert "| DeepNets-1M-format HDF5" in screen_markdown(result)
+    assert result["search"]["space_best"] == 93.0 and result["search"]["top"]["1"]["mean"] in truth
+    assert "| DeepNets-1M-format HDF5" in screen_markdown(result) and "| 10 |" in screen_markdown(result)
+
+
+def test_top_k_quality_reads_the_true_accuracy_of_the_picked_nets():
+    from tart.bench_screen import top_k_quality
+
+    truth = np.array([50.0, 94.0, 70.0, 90.0, 60.0])
+    prediction = np.array([0.9, 0.1, 0.8, 0.7, 0.2])  # ranks nets 0, 2, 3, 4, 1
+    result = top_k_quality(prediction, truth, (1, 3, 5))
+    assert result["space_best"] == 94.0 and result["space_mean"] == pytest.approx(72.8)
+    assert result["top"]["1"] == {"best": 50.0, "mean": 50.0, "true_rank_of_best": 5}
+    assert result["top"]["3"] == {"best": 90.0, "mean": pytest.approx(70.0), "true_rank_of_best": 2}
+    assert result["top"]["5"]["true_rank_of_best"] == 1
