@@ -8,6 +8,8 @@ os.environ.setdefault("PREFECT_HOME", str(ROOT / ".prefect"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+# Each flow starts a temporary Prefect server; on a loaded 2-core machine that took over Prefect's default 20 s.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
 def mirror_dir() -> Path:
