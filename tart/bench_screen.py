@@ -13,6 +13,7 @@ import time
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from scipy.stats import rankdata
 
 from tart.params import Params
 from tart.screen import Candidates, deepnets_candidates, nb201_candidates, screen
@@ -53,8 +54,7 @@ def top_k_quality(prediction: np.ndarray, truth: np.ndarray, ks: tuple[int, ...]
     """What screening buys a search: for the k nets ranked highest, their best and mean true accuracy, and the
     true rank of that best (1 = the space's best net)."""
     order = np.argsort(-prediction, kind="stable")
-    true_rank = np.empty(len(truth), np.int64)
-    true_rank[np.argsort(-truth, kind="stable")] = np.arange(1, len(truth) + 1)
+    true_rank = rankdata(-truth, method="min").astype(np.int64)  # nets of equal accuracy share a rank
     out = {"space_best": float(truth.max()), "space_mean": float(truth.mean()), "top": {}}
     for k in ks:
         picked = order[:k]
