@@ -53,8 +53,12 @@ def read_arch_file(path: Path) -> list[str]:
     """The NB201 strings of `path`, one per line; any empty or malformed line is an error naming it."""
     if not path.is_file():
         raise ScreenError(f"{path}: no such file")
+    try:
+        lines = path.read_text().splitlines()
+    except UnicodeDecodeError as exc:
+        raise ScreenError(f"{path}: not a text file of NB201 strings (HDF5 input must end in .hdf5 or .h5)") from exc
     archs = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
+    for number, line in enumerate(lines, start=1):
         arch = line.strip()
         if not arch:
             raise ScreenError(f"{path}: line {number} is empty; expected one NB201 architecture string per line")

@@ -110,6 +110,12 @@ def test_bad_arch_file_is_one_clear_error_and_no_output(nb201_checkpoint, tmp_pa
     assert not list(tmp_path.glob("ranked*"))
 
 
+def test_a_binary_file_is_not_read_as_strings(tmp_path):
+    (tmp_path / "nets.parquet").write_bytes(b"PAR1\xff\xfe\x00")
+    with pytest.raises(ScreenError, match="not a text file of NB201 strings"):
+        read_arch_file(tmp_path / "nets.parquet")
+
+
 def test_hdf5_errors_name_the_file(nb201_checkpoint, tmp_path):
     graph = GraphComposer().graph(ARCHS[0])[0]
     write_split(tmp_path / "c.hdf5", tmp_path / "c_meta.json", "a", [(graph, {})])
