@@ -34,7 +34,7 @@ def tiny_params() -> dict:
     params["tart_grid"].update(train_sizes=[50, 100], seeds=[0, 1], workers=2)
     params["evaluate"]["bootstrap"] = 20
     params["baselines"].update(train_sizes=[50, 100], seeds=[0, 1])
-    params["narformer"].update(train_sizes=[100], epochs=2, eval_every=1, n_layers=1, d_ff=32)
+    params["narformer"].update(train_sizes=[100], seeds=[0], epochs=2, eval_every=1, n_layers=1, d_ff=32)
     params["tgnas"].update(train_sizes=[100], seeds=[0], epochs=2, eval_every=1, width=16, n_layers=1)
     params["proxies"].update(sample=6, batch_size=4, bootstrap=20, workers=1)
     return params
