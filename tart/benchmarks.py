@@ -11,6 +11,7 @@ python -m tart.benchmarks pretraining [NETS [EPOCHS [SIZES]]]  # masked-node pre
 python -m tart.benchmarks gbm-grid [SEEDS]  # how gbm_canonical's settings were picked (SEEDS: 0,1)
 python -m tart.benchmarks label-mix [SEEDS]  # TART fit to the CIFAR-10 label mixed with CIFAR-100 (SEEDS: 0,1,2)
 python -m tart.benchmarks canonical-order [SEEDS]  # TART on canonical-order tokens vs file order (SEEDS: 0,1,2)
+python -m tart.benchmarks function-input [SEEDS]  # TART reading function-class representatives (SEEDS: 0,1,2)
 python -m tart.benchmarks screen [WORKERS]  # `tart screen` over all 15,625 NB201 nets, both input routes
 """
 
@@ -232,6 +233,13 @@ def main(argv: list[str]) -> None:
         result = canonical_order_benchmark(p, [781, 1563], seeds)
         _write("canonical_order", result)
         replace_section(Path("README.md"), "canonical-order", canonical_order_markdown(result))
+    elif argv[:1] == ["function-input"] and len(argv) <= 2:
+        from tart.bench_function_input import function_input_benchmark, function_input_markdown
+
+        seeds = [int(s) for s in (argv[1] if len(argv) > 1 else "0,1,2").split(",")]
+        result = function_input_benchmark(p, [781, 1563], seeds)
+        _write("function_input", result)
+        replace_section(Path("README.md"), "function-input", function_input_markdown(result))
     elif argv[:1] == ["screen"] and len(argv) <= 2:
         from tart.bench_screen import screen_benchmark, screen_markdown
 
