@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tart.bench_label_mix import grid_runs
-from tart.bench_pretraining import paired_summary
+from tart.bench_pretraining import paired_row, paired_summary
 from tart.canonical_order import canonical_tokens
 from tart.isomorphism import isomorphism_classes, load_token_graphs
 from tart.parallel import parallel_map
@@ -94,8 +94,6 @@ def canonical_order_markdown(result: dict) -> str:
         "order | over the class mean |",
         "|---|---|---|---|---|---|",
     ]
-    for n, s in result["summary"].items():
-        cells = [f"{s[k]['mean']:.4f} ± {s[k]['std']:.4f}" for k in ("file", "file_iso", "canonical")]
-        gains = [", ".join(f"{g:+.4f}" for g in s[k]) for k in ("gain_over_file", "gain_over_file_iso")]
-        lines.append("| " + " | ".join([n, *cells, *gains]) + " |")
+    lines += [paired_row(n, s, ("file", "file_iso", "canonical"), ("gain_over_file", "gain_over_file_iso"))
+              for n, s in result["summary"].items()]  # fmt: skip
     return "\n".join(lines)

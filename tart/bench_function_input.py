@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 from tart import schemas
 from tart.bench_canonical_order import distinct_sequences
 from tart.bench_label_mix import grid_runs
-from tart.bench_pretraining import paired_summary
+from tart.bench_pretraining import paired_row, paired_summary
 from tart.cell_function import representative_cells
 from tart.isomorphism import function_classes
 from tart.parallel import parallel_map
@@ -124,9 +124,8 @@ def function_input_markdown(result: dict) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for n, s in result["summary"].items():
-        cells = [f"{s[k]['mean']:.4f} ± {s[k]['std']:.4f}" for k in ("file", "file_function", "function_input")]
-        gains = [", ".join(f"{g:+.4f}" for g in s[k]) for k in ("gain_over_file", "gain_over_file_function")]
         ens = " / ".join("-" if s[k] is None else f"{s[k]:.4f}"
                          for k in ("ensemble_file_function", "ensemble_function_input"))  # fmt: skip
-        lines.append("| " + " | ".join([n, *cells, *gains, ens]) + " |")
+        arms, gains = ("file", "file_function", "function_input"), ("gain_over_file", "gain_over_file_function")
+        lines.append(f"{paired_row(n, s, arms, gains)} {ens} |")
     return "\n".join(lines)

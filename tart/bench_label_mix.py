@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from tart.baselines import mixed_label
-from tart.bench_pretraining import paired_summary
+from tart.bench_pretraining import paired_row, paired_summary
 from tart.parallel import parallel_map
 from tart.params import Params
 from tart.train_grid import fit_and_score, load_worker_tokens, protocol_labels
@@ -78,8 +78,5 @@ def label_mix_markdown(result: dict) -> str:
              f"`{result['extra_label']}` (seeds {result['seeds']}; Kendall tau-b against `{result['test_label']}` "
              "over all nets).", "", "| training nets | single label | mixed with CIFAR-100 | gain per seed |",
              "|---|---|---|---|"]  # fmt: skip
-    for n, s in result["summary"].items():
-        gains = ", ".join(f"{g:+.4f}" for g in s["gain_per_seed"])
-        lines.append(f"| {n} | {s['single']['mean']:.4f} ± {s['single']['std']:.4f} | "
-                     f"{s['mixed']['mean']:.4f} ± {s['mixed']['std']:.4f} | {gains} |")  # fmt: skip
+    lines += [paired_row(n, s, ("single", "mixed")) for n, s in result["summary"].items()]
     return "\n".join(lines)

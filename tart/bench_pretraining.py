@@ -66,6 +66,13 @@ def paired_summary(tau: dict[tuple[int, int, str], float], sizes: list[int], see
     return summary
 
 
+def paired_row(size: str, entry: dict, arms: tuple[str, ...], gains: tuple[str, ...] = ("gain_per_seed",)) -> str:
+    """One markdown row of a `paired_summary`-style entry: the size, "mean ± std" of each arm, then the per-seed
+    gains under each key of `gains`."""
+    means = [f"{entry[k]['mean']:.4f} ± {entry[k]['std']:.4f}" for k in arms]
+    return "| " + " | ".join([size, *means, *(", ".join(f"{g:+.4f}" for g in entry[k]) for k in gains)]) + " |"
+
+
 def pretraining_benchmark(p: Params, cfg: PretrainConfig, train_sizes: list[int], seeds: list[int],
                           workers: int = 2) -> dict:  # fmt: skip
     corpus, corpus_params = corpus_tokens(cfg, p.train, workers)
@@ -102,10 +109,7 @@ def pretraining_markdown(result: dict) -> str:
         "| training nets | from scratch | from the pretrained encoder | gain per seed |",
         "|---|---|---|---|",
     ]
-    for n, s in result["summary"].items():
-        gains = ", ".join(f"{g:+.4f}" for g in s["gain_per_seed"])
-        lines.append(f"| {n} | {s['scratch']['mean']:.4f} ± {s['scratch']['std']:.4f} | "
-                     f"{s['pretrained']['mean']:.4f} ± {s['pretrained']['std']:.4f} | {gains} |")  # fmt: skip
+    lines += [paired_row(n, s, ("scratch", "pretrained")) for n, s in result["summary"].items()]
     z = result["zero_shot"]
     lines += [
         "",
