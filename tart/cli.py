@@ -1,4 +1,5 @@
-"""`tart` command line: fetch data, ask a checkpoint about a network, show what is installed."""
+"""`tart` command line: fetch data, train without the pipeline, ask a checkpoint about networks, show what is
+installed."""
 
 from __future__ import annotations
 
@@ -105,6 +106,34 @@ def screen(
         typer.echo(f"{row['rank']:>4}  {row['prediction']:>{len(facts['label']) + 10}.3f}  {row['source']}")
     typer.echo(f"screened {table.num_rows:,} candidates in {seconds:.1f} s ({table.num_rows / seconds:,.0f} per "
                f"second) with {facts['checkpoint']}; wrote {out}")  # fmt: skip
+
+
+@app.command()
+def train(
+    out: Annotated[Path, typer.Argument(help="new directory for the checkpoint, curves, predictions and metrics")],
+    setting: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="a `train` setting KEY=VALUE, e.g. device=cuda (repeatable; VALUE is YAML)"),
+    ] = None,  # fmt: skip
+    params: Annotated[Path, PARAMS] = Path("params.yaml"),
+) -> None:
+    """Train the `train` recipe and score it like the `evaluate` stage, without Prefect or DVC (e.g. on a GPU
+    machine); the pipeline's own outputs stay untouched."""
+    from tart.train_run import RunError, train_and_evaluate, with_settings
+
+    p = _params(params)
+    try:
+        result = train_and_evaluate(p, with_settings(p.train, setting or []), out)
+    except RunError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from exc
+    run, metrics = result["run"], result["metrics"]
+    every, rest = metrics["test_all"], metrics["test_remainder"]
+    typer.echo(f"trained on {run['device']} in {run['train_seconds']:.0f} s; best validation tau-b "
+               f"{run['best_val_kendall_tau_b']:.4f} at epoch {run['best_epoch']}")  # fmt: skip
+    typer.echo(f"Kendall tau-b against {metrics['test_label']}: {every['kendall_tau_b']:.4f} over all {every['n']:,} "
+               f"nets, {rest['kendall_tau_b']:.4f} over the {rest['n']:,} not trained on; Spearman rho "
+               f"{every['spearman_rho']:.4f}; wrote {out}")  # fmt: skip
 
 
 @app.command()
