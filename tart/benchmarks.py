@@ -12,6 +12,7 @@ python -m tart.benchmarks gbm-grid [SEEDS]  # how gbm_canonical's settings were 
 python -m tart.benchmarks label-mix [SEEDS]  # TART fit to the CIFAR-10 label mixed with CIFAR-100 (SEEDS: 0,1,2)
 python -m tart.benchmarks canonical-order [SEEDS]  # TART on canonical-order tokens vs file order (SEEDS: 0,1,2)
 python -m tart.benchmarks function-input [SEEDS]  # TART reading function-class representatives (SEEDS: 0,1,2)
+python -m tart.benchmarks learning-curve [SIZES [SEEDS]]  # TART and gbm_canonical beyond 10% (3125,6250; seed 0)
 python -m tart.benchmarks screen [WORKERS]  # `tart screen` over all 15,625 NB201 nets, both input routes
 """
 
@@ -240,6 +241,14 @@ def main(argv: list[str]) -> None:
         result = function_input_benchmark(p, [781, 1563], seeds)
         _write("function_input", result)
         replace_section(Path("README.md"), "function-input", function_input_markdown(result))
+    elif argv[:1] == ["learning-curve"] and len(argv) <= 3:
+        from tart.bench_learning_curve import learning_curve_benchmark, learning_curve_markdown
+
+        sizes = [int(n) for n in (argv[1] if len(argv) > 1 else "3125,6250").split(",")]
+        seeds = [int(s) for s in (argv[2] if len(argv) > 2 else "0").split(",")]
+        result = learning_curve_benchmark(p, sizes, seeds)
+        _write("learning_curve", result)
+        replace_section(Path("README.md"), "learning-curve", learning_curve_markdown(result))
     elif argv[:1] == ["screen"] and len(argv) <= 2:
         from tart.bench_screen import screen_benchmark, screen_markdown
 
