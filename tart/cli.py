@@ -123,7 +123,7 @@ def train(
 
     p = _params(params)
     try:
-        result = train_and_evaluate(p, with_settings(p.train, setting or []), out)
+        result = train_and_evaluate(p, with_settings(p.train, setting or []), out, typer.echo)
     except RunError as exc:
         typer.secho(str(exc), fg="red", err=True)
         raise typer.Exit(1) from exc

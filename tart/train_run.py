@@ -3,6 +3,7 @@ that has neither, such as a lent GPU, and for trying a recipe change without tou
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -32,7 +33,7 @@ def with_settings(train: Train, settings: list[str]) -> Train:
         raise RunError(f"train settings {settings}: {exc}") from exc
 
 
-def train_and_evaluate(p: Params, train: Train, out: Path) -> dict:
+def train_and_evaluate(p: Params, train: Train, out: Path, progress: Callable[[str], None] = lambda _: None) -> dict:
     """Fit `train` on the pipeline's tokens, labels and split, then score it as the `evaluate` stage does. Writes
     `tart.pt` (+ `.json`), `train_curve.csv`, `predictions.parquet` and `metrics.json` into `out`, all or none."""
     if out.exists() and any(out.iterdir()):
@@ -42,6 +43,7 @@ def train_and_evaluate(p: Params, train: Train, out: Path) -> dict:
             raise RunError(f"{path}: not found; run `dvc repro {stage}` first (or carry it to this machine)")
     model, curves, run = train_from_files(train, p.paths.tokens, p.paths.labels, p.paths.split)
     e = p.evaluate
+    progress(f"scoring every net against {e.test_label} ({e.bootstrap} bootstrap resamples for the intervals)")
     with schemas.atomic_dir(out) as tmp:
         save_checkpoint(model, run, train.model_dump(), tmp / "tart.pt")
         write_curves(curves, tmp / "train_curve.csv")

@@ -72,7 +72,8 @@ def test_command_line(tmp_path):
     runner = CliRunner()
     done = runner.invoke(app, ["train", str(tmp_path / "run"), "--set", "epochs=1", "--params", str(params)])
     assert done.exit_code == 0, done.output
-    assert "over all 60 nets" in done.output and "best validation tau-b" in done.output
+    assert "scoring every net" in done.output and "best validation tau-b" in done.output
+    assert "over all 60 nets" in done.output
     bad = runner.invoke(app, ["train", str(tmp_path / "other"), "--set", "epochs", "--params", str(params)])
     assert bad.exit_code == 1 and "expected KEY=VALUE" in bad.output and not (tmp_path / "other").exists()
 
