@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from tart.baselines import fit_predict, function_class_features
 from tart.bench_label_mix import grid_runs
 from tart.isomorphism import function_classes
-from tart.metrics import score_run
+from tart.metrics import score_run, summarize_runs
 from tart.parallel import parallel_map
 from tart.params import Params
 from tart.train_grid import class_mean_runs, fit_score_predict, load_worker_tokens, protocol_labels
@@ -56,21 +56,6 @@ def protocol_runs(p: Params, grid_report: Path, baselines_report: Path) -> list[
     return runs
 
 
-def summary_of(runs: list[dict]) -> dict:
-    """{size: {predictor: mean/std of tau over all nets and over the rest, seeds}}."""
-    out: dict = {}
-    for n in sorted({r["n_train"] for r in runs}):
-        out[str(n)] = {}
-        for name in PREDICTORS:
-            group = [r for r in runs if r["n_train"] == n and r["predictor"] == name]
-            if group:
-                out[str(n)][name] = {"seeds": len(group), **{
-                    key: {"mean": float(np.mean([r[key] for r in group])),
-                          "std": float(np.std([r[key] for r in group], ddof=1)) if len(group) > 1 else 0.0}
-                    for key in ("kendall_tau_b", "kendall_tau_b_remainder")}}  # fmt: skip
-    return out
-
-
 def learning_curve_benchmark(p: Params, sizes: list[int], seeds: list[int], workers: int = 1,
                              grid_report: Path = Path("reports/tart_grid.json"),
                              baselines_report: Path = Path("reports/baselines.json")) -> dict:  # fmt: skip
@@ -93,7 +78,7 @@ def learning_curve_benchmark(p: Params, sizes: list[int], seeds: list[int], work
     runs = [{**r, "from": "this benchmark"} for r in runs] + protocol_runs(p, grid_report, baselines_report)
     return {"train_label": p.train.target, "test_label": p.evaluate.test_label, "n_nets": len(test_y),
             "sizes": sizes, "seeds": seeds, "threads_per_fit": cfg.threads, "workers": workers,
-            "summary": summary_of(runs),
+            "summary": summarize_runs(runs),
             "runs": sorted(runs, key=lambda r: (r["n_train"], r["predictor"], r["seed"]))}  # fmt: skip
 
 
@@ -107,15 +92,15 @@ def learning_curve_markdown(result: dict) -> str:
         "| training nets | TART | TART, function-class mean | gbm_canonical |",
         "|---|---|---|---|",
     ]
-    for n, by_name in result["summary"].items():
+    summary = result["summary"]
+    for n in sorted({n for by_size in summary.values() for n in by_size}, key=int):
         cells = []
         for name in PREDICTORS:
-            s = by_name.get(name)
+            s = summary.get(name, {}).get(n)
             if s is None:
                 cells.append("-")
                 continue
-            tau, rest = s["kendall_tau_b"], s["kendall_tau_b_remainder"]
-            spread = f" ± {tau['std']:.4f}" if s["seeds"] > 1 else ""
-            cells.append(f"{tau['mean']:.4f}{spread} ({rest['mean']:.4f}), {s['seeds']}")
+            spread = f" ± {s['kendall_tau_b_std']:.4f}" if s["seeds"] > 1 else ""
+            cells.append(f"{s['kendall_tau_b']:.4f}{spread} ({s['kendall_tau_b_remainder']:.4f}), {s['seeds']}")
         lines.append(f"| {n} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
