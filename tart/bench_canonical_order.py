@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tart.bench_label_mix import grid_runs
-from tart.bench_pretraining import paired_row, paired_summary
+from tart.bench_pretraining import paired_row, paired_summary, without_predictions
 from tart.canonical_order import canonical_tokens
 from tart.isomorphism import isomorphism_classes, load_token_graphs
 from tart.parallel import parallel_map
@@ -43,7 +43,7 @@ def file_order_runs(p: Params, jobs: list[tuple], workers: int) -> list[dict]:
     test_y, transfer = jobs[0][5], jobs[0][6]
     classes = isomorphism_classes(load_token_graphs(p.paths.tokens, np.arange(len(test_y))))
     runs += class_mean_runs(runs, {"iso": classes}, test_y, transfer)
-    return [{k: v for k, v in r.items() if k != "prediction"} for r in runs]
+    return without_predictions(runs)
 
 
 def canonical_order_benchmark(p: Params, sizes: list[int], seeds: list[int], workers: int = 2,

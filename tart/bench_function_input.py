@@ -22,9 +22,8 @@ import pyarrow.parquet as pq
 from tart import schemas
 from tart.bench_canonical_order import distinct_sequences
 from tart.bench_label_mix import grid_runs
-from tart.bench_pretraining import paired_row, paired_summary
+from tart.bench_pretraining import paired_row, paired_summary, without_predictions
 from tart.cell_function import representative_cells
-from tart.isomorphism import function_classes
 from tart.parallel import parallel_map
 from tart.params import Params
 from tart.spaces.nb201 import arch_ops, arch_string
@@ -60,15 +59,13 @@ def representative_tokens(tokens_dir: Path, read_as: np.ndarray, out_dir: Path) 
         shutil.copyfile(tokens_dir / "vocab.json", tmp / "vocab.json")
 
 
-def _without_predictions(runs: list[dict]) -> list[dict]:
-    return [{k: v for k, v in r.items() if k != "prediction"} for r in runs]
-
-
 def function_input_benchmark(p: Params, sizes: list[int], seeds: list[int], workers: int = 2,
                              grid_report: Path = Path("reports/tart_grid.json")) -> dict:  # fmt: skip
     y, test_y, transfer = protocol_labels(p.paths.labels, p.train, p.evaluate.test_label)
     archs = pq.read_table(p.paths.labels, columns=["net", "arch"]).sort_by("net")["arch"].to_pylist()
-    read_as, classes = representative_nets(archs), {"function": function_classes(archs)}
+    read_as = representative_nets(archs)
+    # nets read as one representative are one function class
+    classes = {"function": np.unique(read_as, return_inverse=True)[1]}
     cfg = p.train.model_copy(update={"threads": max(1, p.train.threads // workers)})
     jobs = [(cfg, n, seed, p.split.val_size, y, test_y, transfer) for n in sizes for seed in seeds]
     known = {
@@ -79,7 +76,7 @@ def function_input_benchmark(p: Params, sizes: list[int], seeds: list[int], work
     refit = {(job[1], job[2]) for job in missing}
     runs = [{**r, "input": key[2], "from": "tart_grid"} for key, r in known.items() if key[:2] not in refit]
     fitted = list(parallel_map(fit_score_predict, missing, workers, load_worker_tokens, (p.paths.tokens, p.train)))
-    for run in _without_predictions(fitted + class_mean_runs(fitted, classes, test_y, transfer)):
+    for run in without_predictions(fitted + class_mean_runs(fitted, classes, test_y, transfer)):
         runs.append({**run, "input": "file_function" if run["predictor"] == "tart_function" else "file",
                      "from": "this benchmark"})  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
@@ -90,8 +87,8 @@ def function_input_benchmark(p: Params, sizes: list[int], seeds: list[int], work
         for run in parallel_map(fit_score_predict, jobs, workers, load_worker_tokens, (rep_dir, p.train)):
             rep_runs.append(run)
             print(f"n={run['n_train']} seed={run['seed']} function input: tau {run['kendall_tau_b']:.4f}", flush=True)
-    runs += [{**r, "input": "function_input", "from": "this benchmark"} for r in _without_predictions(rep_runs)]
-    ensembles = _without_predictions(seed_ensembles(rep_runs, test_y, transfer))
+    runs += [{**r, "input": "function_input", "from": "this benchmark"} for r in without_predictions(rep_runs)]
+    ensembles = without_predictions(seed_ensembles(rep_runs, test_y, transfer))
     tau = {(r["n_train"], r["seed"], r["input"]): r["kendall_tau_b"] for r in runs}
     over_file = paired_summary(tau, sizes, seeds, "file", "function_input")
     over_mean = paired_summary(tau, sizes, seeds, "file_function", "function_input")

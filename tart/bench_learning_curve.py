@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from tart.baselines import fit_predict, function_class_features
 from tart.bench_label_mix import grid_runs
+from tart.bench_pretraining import without_predictions
 from tart.isomorphism import function_classes
 from tart.metrics import score_run, summarize_runs
 from tart.parallel import parallel_map
@@ -73,7 +74,7 @@ def learning_curve_benchmark(p: Params, sizes: list[int], seeds: list[int], work
         print(f"tart n={run['n_train']} seed={run['seed']}: tau {run['kendall_tau_b']:.4f} "
               f"({run['fit_seconds']:.0f} s)", flush=True)  # fmt: skip
     fitted += class_mean_runs(fitted, {"function": function_classes(archs)}, test_y, transfer)
-    runs = [{k: v for k, v in r.items() if k != "prediction"} for r in fitted]
+    runs = without_predictions(fitted)
     runs += gbm_runs(archs, y[:, 0], test_y, transfer, sizes, seeds, p.baselines.threads)
     runs = [{**r, "from": "this benchmark"} for r in runs] + protocol_runs(p, grid_report, baselines_report)
     return {"train_label": p.train.target, "test_label": p.evaluate.test_label, "n_nets": len(test_y),
