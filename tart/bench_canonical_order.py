@@ -18,9 +18,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tart.bench_label_mix import grid_runs
-from tart.bench_pretraining import paired_row, paired_summary, without_predictions
+from tart.bench_pretraining import paired_row, paired_summary
 from tart.canonical_order import canonical_tokens
 from tart.isomorphism import isomorphism_classes, load_token_graphs
+from tart.metrics import without_predictions
 from tart.parallel import parallel_map
 from tart.params import Params
 from tart.train_grid import class_mean_runs, fit_and_score, fit_score_predict, load_worker_tokens, protocol_labels

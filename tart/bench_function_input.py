@@ -22,8 +22,9 @@ import pyarrow.parquet as pq
 from tart import schemas
 from tart.bench_canonical_order import distinct_sequences
 from tart.bench_label_mix import grid_runs
-from tart.bench_pretraining import paired_row, paired_summary, without_predictions
+from tart.bench_pretraining import paired_row, paired_summary
 from tart.cell_function import representative_cells
+from tart.metrics import without_predictions
 from tart.parallel import parallel_map
 from tart.params import Params
 from tart.spaces.nb201 import arch_ops, arch_string

@@ -18,9 +18,8 @@ import pyarrow.parquet as pq
 
 from tart.baselines import fit_predict, function_class_features
 from tart.bench_label_mix import grid_runs
-from tart.bench_pretraining import without_predictions
 from tart.isomorphism import function_classes
-from tart.metrics import score_run, summarize_runs
+from tart.metrics import score_run, summarize_runs, without_predictions
 from tart.parallel import parallel_map
 from tart.params import Params
 from tart.train_grid import class_mean_runs, fit_score_predict, load_worker_tokens, protocol_labels

@@ -66,11 +66,6 @@ def paired_summary(tau: dict[tuple[int, int, str], float], sizes: list[int], see
     return summary
 
 
-def without_predictions(runs: list[dict]) -> list[dict]:
-    """Runs as reported: the per-net predictions kept for ensembles and class means dropped."""
-    return [{k: v for k, v in r.items() if k != "prediction"} for r in runs]
-
-
 def paired_row(size: str, entry: dict, arms: tuple[str, ...], gains: tuple[str, ...] = ("gain_per_seed",)) -> str:
     """One markdown row of a `paired_summary`-style entry: the size, "mean ± std" of each arm, then the per-seed
     gains under each key of `gains`."""

@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 
 from tart.isomorphism import GRAPH_COLUMNS, class_mean, function_classes, isomorphism_classes, token_graph
 from tart.metrics import kendall_tau_b
+from tart.provenance import cpu_model
 from tart.report import replace_section
 
 CHANNEL_SETS = {
@@ -135,19 +136,11 @@ def build_timing(raw_dir: Path, workers: int) -> dict:
 def _write(name: str, result: dict) -> None:
     out = Path("reports/benchmarks") / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    machine = {"cpus": os.cpu_count(), "cpu_model": _cpu_model(), "python": platform.python_version()}
+    machine = {"cpus": os.cpu_count(), "cpu_model": cpu_model(), "python": platform.python_version()}
     result = {**result, "machine": machine}
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     print(f"wrote {out}")
-
-
-def _cpu_model() -> str:
-    """The CPU's model name: CPU kernels differ between models, and so can the last bits of a result."""
-    cpuinfo = Path("/proc/cpuinfo")
-    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
-    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
-    return names[0] if names else platform.processor() or platform.machine()
 
 
 def _reference_dir(p) -> Path:

@@ -59,8 +59,14 @@ def score_run(pred: np.ndarray, test_label: np.ndarray, n_train: int, transfer: 
         "kendall_tau_b": kendall_tau_b(pred, test_label),
         "kendall_tau_b_remainder": kendall_tau_b(pred[n_train:], test_label[n_train:]),
         "spearman_rho": spearman_rho(pred, test_label),
+        "spearman_rho_remainder": spearman_rho(pred[n_train:], test_label[n_train:]),
         **transfer_scores(pred, transfer),
     }
+
+
+def without_predictions(runs: list[dict]) -> list[dict]:
+    """Runs as reported: the per-net predictions kept for ensembles and class means dropped."""
+    return [{k: v for k, v in r.items() if k != "prediction"} for r in runs]
 
 
 def summarize_runs(rows: list[dict]) -> dict:

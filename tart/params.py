@@ -129,8 +129,9 @@ class CellModelTraining(Section):
     consistency_weight: float = 0.5
     target_transform: Literal["rank", "unit"] = "rank"
     eval_every: int = Field(10, ge=1)
-    threads: int = Field(2, ge=1)
+    threads: int = Field(2, ge=1, description="shared by the fits that run at once")
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    workers: int = Field(1, ge=1, description="fits in parallel (processes), each on threads // workers threads")
 
 
 class NarFormer(CellModelTraining):

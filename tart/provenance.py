@@ -20,6 +20,14 @@ def package_version(package: str) -> str | None:
         return None
 
 
+def cpu_model() -> str:
+    """The CPU's model name: CPU kernels differ between models, and so can the last bits of a result."""
+    cpuinfo = Path("/proc/cpuinfo")
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    return names[0] if names else platform.processor() or platform.machine()
+
+
 def _commit() -> str | None:
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
@@ -37,6 +45,7 @@ def record(stage: str, seconds: float, directory: Path, **facts: object) -> Path
         "commit": _commit(),
         "python": platform.python_version(),
         "machine": platform.machine(),
+        "cpu_model": cpu_model(),
         "cpu_threads": torch.get_num_threads(),
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "versions": {p: package_version(p) for p in PACKAGES},

@@ -216,6 +216,15 @@ def model_config(cfg: Train, ts: TokenSet, n_outputs: int = 1) -> TartConfig:
     )  # fmt: skip
 
 
+def kept_state(best_state: dict | None, n_val: int) -> dict:
+    """The best validation checkpoint. None means Kendall tau was NaN at every evaluation (all validation nets
+    scored alike, or all their labels equal): no epoch can be picked, so stop with that said."""
+    if best_state is None:
+        raise ValueError(f"validation Kendall tau was NaN at every evaluation: the model gave all {n_val} validation "
+                         "nets the same score, or their labels are all equal; no checkpoint to keep")  # fmt: skip
+    return best_state
+
+
 def fit(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, val_rows: np.ndarray,
         y_val: np.ndarray, init: dict | None = None) -> tuple[TartModel, list[dict], dict]:  # fmt: skip
     """Train; returns the best-on-validation model (the EMA weights when `cfg.ema`), per-epoch curves and run facts.
@@ -269,7 +278,7 @@ def fit(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, v
         curves.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "val_kendall_tau_b": tau})
         if tau > best:
             best, best_state = tau, copy.deepcopy(scored.state_dict())
-    model.load_state_dict(best_state)
+    model.load_state_dict(kept_state(best_state, len(val_rows)))
     facts = {
         "device": str(device), "train_seconds": round(time.perf_counter() - start, 1),
         "best_epoch": max(curves, key=lambda c: c["val_kendall_tau_b"])["epoch"], "best_val_kendall_tau_b": best,

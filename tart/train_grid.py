@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 
 from tart import schemas
 from tart.isomorphism import class_mean, function_classes, isomorphism_classes, load_token_graphs
-from tart.metrics import TRANSFER_LABELS, score_run, summarize_runs
+from tart.metrics import TRANSFER_LABELS, score_run, summarize_runs, without_predictions
 from tart.parallel import parallel_map
 from tart.params import TartGrid, Train
 from tart.train import TokenSet, fit, load_tokens, predict, rows_of
@@ -111,7 +111,7 @@ def tart_grid_from_files(tokens_dir: Path, labels_path: Path, train: Train, test
                      f"({run['fit_seconds']:.0f} s)")  # fmt: skip
     runs += seed_ensembles(runs, test_y, transfer)
     runs += class_mean_runs(runs, net_classes(tokens_dir, labels_path, len(test_y)), test_y, transfer)
-    runs = [{k: v for k, v in r.items() if k != "prediction"} for r in runs]
+    runs = without_predictions(runs)
     report = {"train_label": train.target, "test_label": test_label, "n_nets": len(test_y),
               "model": {k: v for k, v in train.model_dump().items() if k not in ("seed", "device")},
               "workers": grid.workers, "baselines": summarize_runs(runs), "runs": runs}  # fmt: skip

@@ -10,6 +10,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -26,8 +27,9 @@ from tart.cell_paths import live_ops
 from tart.cells import adjacency, cell_ops, renumber, renumberings
 from tart.metrics import TRANSFER_LABELS, score_run, summarize_runs
 from tart.narformer import NarFormerConfig, NarFormerModel
+from tart.parallel import parallel_map
 from tart.spaces.nb201 import arch_ops, arch_string
-from tart.train import pick_device, seed_everything
+from tart.train import kept_state, pick_device, seed_everything
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,9 @@ class FitConfig:
     target_transform: str = "rank"  # "rank": training ranks scaled to (0, 1); "unit": accuracy / 100 (published)
     eval_every: int = 5
     seed: int = 0
-    threads: int = 2
+    threads: int = 2  # shared by the fits that run at once
     device: str = "auto"
+    workers: int = 1  # fits in parallel (processes), each on threads // workers threads
 
 
 def pick_config(cls, section: object):
@@ -160,7 +163,7 @@ def fit_cell_model(cfg: FitConfig, make_model: Callable[[], torch.nn.Module], da
             curves.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "val_kendall_tau_b": tau})
             if tau > best:
                 best, best_state = tau, copy.deepcopy(ema.module.state_dict())
-    model.load_state_dict(best_state)
+    model.load_state_dict(kept_state(best_state, len(val_rows)))
     facts = {"device": str(device), "train_seconds": round(time.perf_counter() - start, 1),
              "best_epoch": max(curves, key=lambda c: c["val_kendall_tau_b"])["epoch"], "best_val_kendall_tau_b": best,
              "fit": dataclasses.asdict(cfg)}  # fmt: skip
@@ -172,9 +175,30 @@ def narformer_from_files(labels_path: Path, target: str, test_label: str, train_
                          progress: Callable[[str], None] | None = None,
                          cell_inputs: tuple[str, ...] = ("raw",)) -> dict:  # fmt: skip
     """The `narformer` stage (see `cell_model_from_files`)."""
-    return cell_model_from_files("narformer", lambda: NarFormerModel(model_cfg), model_cfg.to_dict(), labels_path,
+    return cell_model_from_files("narformer", partial(NarFormerModel, model_cfg), model_cfg.to_dict(), labels_path,
                                  target, test_label, train_sizes, seeds, val_size, fit, out_path, progress,
                                  cell_inputs)  # fmt: skip
+
+
+# What every fit of one stage shares, set once per worker process (`load_fit_context`).
+_FIT_CONTEXT: dict = {}
+
+
+def load_fit_context(make_model: Callable[[], torch.nn.Module], archs: list[str], cell_inputs: tuple[str, ...],
+                     y: np.ndarray, val_size: int) -> None:  # fmt: skip
+    data = {cell_input: CellData.from_archs(archs, cell_input) for cell_input in cell_inputs}
+    _FIT_CONTEXT.update(make_model=make_model, data=data, y=y, val_size=val_size)
+
+
+def fit_and_predict(job: tuple[FitConfig, str, int, str]) -> tuple[np.ndarray, dict]:
+    """One fit on the first `n_train` nets (validated on the next `val_size`); its predictions for all nets."""
+    cfg, cell_input, n_train, desc = job
+    context = _FIT_CONTEXT
+    data, y = context["data"][cell_input], context["y"]
+    train_rows, val_rows = np.arange(n_train), np.arange(n_train, n_train + context["val_size"])
+    model, _, facts = fit_cell_model(cfg, context["make_model"], data, train_rows, y[train_rows], val_rows,
+                                     y[val_rows], desc)  # fmt: skip
+    return predict_cells(model, data, np.arange(len(y))), facts
 
 
 def cell_model_from_files(predictor: str, make_model: Callable[[], torch.nn.Module], model_dict: dict,
@@ -183,7 +207,9 @@ def cell_model_from_files(predictor: str, make_model: Callable[[], torch.nn.Modu
                           progress: Callable[[str], None] | None = None,
                           cell_inputs: tuple[str, ...] = ("raw",)) -> dict:  # fmt: skip
     """A cell-DAG model's stage: fit on the first N nets, validate on the next `val_size`, score all nets; one run
-    per (cell input, N, seed), summarized like the baselines. The "live" cell input reports as `<predictor>_live`."""
+    per (cell input, N, seed), `fit.workers` at a time on `fit.threads // fit.workers` threads each, summarized
+    like the baselines. The "live" cell input reports as `<predictor>_live`. `make_model` must pickle (a
+    `functools.partial`, not a lambda) when fits run in worker processes."""
     names = ["net", "arch", target, test_label, *TRANSFER_LABELS]
     table = pq.read_table(labels_path, columns=list(dict.fromkeys(names))).sort_by("net").to_pydict()
     transfer = {label: np.array(table[label]) for label in TRANSFER_LABELS}
@@ -191,22 +217,22 @@ def cell_model_from_files(predictor: str, make_model: Callable[[], torch.nn.Modu
     for n_train in train_sizes:
         if n_train + val_size >= len(y):
             raise ValueError(f"{predictor} train size {n_train} + {val_size} validation nets: only {len(y)} nets")
+    threads = max(1, fit.threads // fit.workers)
+    keys = [(cell_input, predictor if cell_input == "raw" else f"{predictor}_{cell_input}", n_train, seed)
+            for cell_input in cell_inputs for n_train in train_sizes for seed in seeds]  # fmt: skip
+    jobs = [(dataclasses.replace(fit, seed=seed, threads=threads), cell_input, n_train, f"train {name}")
+            for cell_input, name, n_train, seed in keys]  # fmt: skip
+    context = (make_model, table["arch"], tuple(cell_inputs), y, val_size)
     rows = []
-    for cell_input in cell_inputs:
-        data = CellData.from_archs(table["arch"], cell_input)
-        name = predictor if cell_input == "raw" else f"{predictor}_{cell_input}"
-        for n_train in train_sizes:
-            train_rows, val_rows = np.arange(n_train), np.arange(n_train, n_train + val_size)
-            for seed in seeds:
-                cfg = dataclasses.replace(fit, seed=seed)
-                model, _, facts = fit_cell_model(cfg, make_model, data, train_rows, y[train_rows], val_rows,
-                                                 y[val_rows], f"train {name}")  # fmt: skip
-                pred = predict_cells(model, data, np.arange(len(y)))
-                rows.append({"predictor": name, "n_train": n_train, "seed": seed,
-                             "fit_seconds": facts["train_seconds"], "best_epoch": facts["best_epoch"],
-                             **score_run(pred, z, n_train, transfer), "device": facts["device"]})  # fmt: skip
-                if progress:
-                    progress(f"{name} n={n_train} seed={seed}: tau {rows[-1]['kendall_tau_b']:.4f}")
+    for (_, name, n_train, seed), (pred, facts) in zip(
+        keys, parallel_map(fit_and_predict, jobs, fit.workers, load_fit_context, context), strict=True
+    ):
+        rows.append({"predictor": name, "n_train": n_train, "seed": seed,
+                     "fit_seconds": facts["train_seconds"], "best_epoch": facts["best_epoch"],
+                     **score_run(pred, z, n_train, transfer), "device": facts["device"]})  # fmt: skip
+        if progress:
+            progress(f"{name} n={n_train} seed={seed}: tau {rows[-1]['kendall_tau_b']:.4f} "
+                     f"({facts['train_seconds']:.0f} s)")  # fmt: skip
     report = {"train_label": target, "test_label": test_label, "n_nets": len(y), "model": model_dict,
               "fit": dataclasses.asdict(fit), "cell_inputs": list(cell_inputs), "baselines": summarize_runs(rows),
               "runs": rows}  # fmt: skip

@@ -4,6 +4,7 @@ model selection; `tart/train_narformer.py`), one run per (training-set size, see
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -19,7 +20,7 @@ def tgnas_from_files(labels_path: Path, target: str, test_label: str, section: o
     embeddings = torch.from_numpy(load_embeddings(NODE_OPS))
     model_cfg = pick_config(TgnasConfig, section)
     return cell_model_from_files(
-        "tgnas", lambda: TgnasGCN(model_cfg, embeddings), model_cfg.to_dict(), labels_path, target, test_label,
+        "tgnas", partial(TgnasGCN, model_cfg, embeddings), model_cfg.to_dict(), labels_path, target, test_label,
         section.train_sizes, section.seeds, val_size, pick_config(FitConfig, section), out_path, progress,
         tuple(section.cell_inputs),
     )  # fmt: skip

@@ -146,7 +146,8 @@ def test_comparison_table_marks_published_and_missing_numbers(synthetic):
     baselines = {"n_nets": len(archs), "baselines": summarize_runs(rows), "runs": rows, "train_label": "val_acc",
                  "label_ceiling": {"kendall_tau_b": 0.89, "kendall_tau_b_imagenet16_test_acc": 0.8},
                  "mixed_label_ceilings": {"c100_acc": 0.9}}  # fmt: skip
-    metrics = {"n_train": 150, "test_all": {"kendall_tau_b": 0.7}, "test_remainder": {"kendall_tau_b": 0.6},
+    metrics = {"n_train": 150, "test_all": {"kendall_tau_b": 0.7, "spearman_rho": 0.85},
+               "test_remainder": {"kendall_tau_b": 0.6, "spearman_rho": 0.75},
                "transfer": {"kendall_tau_b_imagenet16_test_acc": 0.55}}  # fmt: skip
     entries = comparison_entries(baselines, metrics)
     text = comparison_markdown(entries, len(archs))
@@ -160,11 +161,18 @@ def test_comparison_table_marks_published_and_missing_numbers(synthetic):
     assert "| NAR-Former (published, not run here) | - | - | - | - | - |" in text  # published at 781/1563 only
     assert " ± " in text.split("random forest")[1].splitlines()[0]
     cost = cost_markdown(entries)
-    header = "| predictor | rho, 100 train | rho, 150 train | seconds per fit, 100 | seconds per fit, 150 | device |"
+    header = ("| predictor | rho, 100 train: all nets | not trained on | rho, 150 train: all nets | not trained on | "
+              "seconds per fit, 100 | seconds per fit, 150 | device |")  # fmt: skip
     assert header in cost and "ceiling" not in cost and "published" not in cost
-    assert "| TART (this pipeline) | - | - | - | - | - |" in cost  # the `train` run alone: no rho, no timing here
+    # the `train` run alone, at 150 nets: its rho from metrics.json, no timing here
+    assert "| TART (this pipeline) | - | - | 0.8500 | 0.7500 | - | - | - |" in cost
     forest = cost.split("| random forest on one-hot edge ops |")[1].splitlines()[0]
-    assert forest.count(" ± ") == 1 and forest.endswith("| - | cpu |")  # scikit-learn fits run on the CPU
+    assert forest.count(" ± ") == 2 and forest.endswith("| - | cpu |")  # scikit-learn fits run on the CPU
+    rho_all, rho_rest = (float(c.split(" ± ")[0]) for c in forest.split(" | ")[:2])
+    forest_runs = [r for r in rows if r["predictor"] == "rf_onehot"]
+    assert rho_all == pytest.approx(np.mean([r["spearman_rho"] for r in forest_runs]), abs=1e-4)
+    assert rho_rest == pytest.approx(np.mean([r["spearman_rho_remainder"] for r in forest_runs]), abs=1e-4)
+    assert rho_rest != rho_all
 
 
 def test_table_keeps_the_two_largest_sizes_and_figures_render(synthetic, tmp_path):
@@ -175,7 +183,11 @@ def test_table_keeps_the_two_largest_sizes_and_figures_render(synthetic, tmp_pat
     rows = run_baselines(archs, params, train, test, ["params", "rf_onehot"], [25, 50, 100], [0, 1])
     baselines = {"n_nets": len(archs), "baselines": summarize_runs(rows), "train_label": "val_acc",
                  "label_ceiling": {"kendall_tau_b": 0.89}}  # fmt: skip
-    metrics = {"n_train": 100, "test_all": {"kendall_tau_b": 0.7}, "test_remainder": {"kendall_tau_b": 0.6}}
+    metrics = {
+        "n_train": 100,
+        "test_all": {"kendall_tau_b": 0.7, "spearman_rho": 0.8},
+        "test_remainder": {"kendall_tau_b": 0.6, "spearman_rho": 0.7},
+    }
     entries = comparison_entries(baselines, metrics)
     assert table_sizes(entries) == [50, 100]
     assert "25 train" not in comparison_markdown(entries, len(archs))
@@ -189,17 +201,22 @@ def test_tart_grid_replaces_the_single_tart_run(synthetic):
     rows = run_baselines(archs, params, train, test, ["params"], [100], [0])
     baselines = {"n_nets": len(archs), "train_label": "val_acc", "baselines": summarize_runs(rows)}
     grid_runs = [{"predictor": "tart", "n_train": n, "seed": s, "fit_seconds": 1.0, "kendall_tau_b": t,
-                  "kendall_tau_b_remainder": t - 0.01, "spearman_rho": t + 0.1}
+                  "kendall_tau_b_remainder": t - 0.01, "spearman_rho": t + 0.1, "spearman_rho_remainder": t + 0.05}
                  for n, s, t in ((50, 0, 0.60), (50, 1, 0.62), (100, 0, 0.70), (100, 1, 0.72))]  # fmt: skip
     grid = {"baselines": summarize_runs(grid_runs), "runs": [{**r, "device": "cuda"} for r in grid_runs]}
-    metrics = {"n_train": 100, "test_all": {"kendall_tau_b": 0.7}, "test_remainder": {"kendall_tau_b": 0.69}}
+    metrics = {
+        "n_train": 100,
+        "test_all": {"kendall_tau_b": 0.7, "spearman_rho": 0.8},
+        "test_remainder": {"kendall_tau_b": 0.69, "spearman_rho": 0.79},
+    }
     entries = comparison_entries(baselines, metrics, grid)
     assert [e["name"] for e in entries].count("TART (this pipeline)") == 1
     text = comparison_markdown(entries, len(archs))
     assert (
         "| TART (this pipeline) | 0.6100 ± 0.0141 | 0.6000 ± 0.0141 | 0.7100 ± 0.0141 | 0.7000 ± 0.0141 | 2 |" in text
     )
-    assert "| TART (this pipeline) | 0.7100 ± 0.0141 | 0.8100 ± 0.0141 | 1.0 | 1.0 | cuda |" in cost_markdown(entries)
+    row = "| TART (this pipeline) | 0.7100 ± 0.0141 | 0.6600 ± 0.0141 | 0.8100 ± 0.0141 | 0.7600 ± 0.0141 | 1.0 | 1.0 |"
+    assert row + " cuda |" in cost_markdown(entries)
 
 
 def test_seed_ensembles_score_the_mean_prediction():

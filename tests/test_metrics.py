@@ -31,3 +31,16 @@ def test_summarize_rounding_is_optional():
     assert full["kendall_tau_b"] == pytest.approx(2 / 3)
     assert rounded["kendall_tau_b"] == 0.67
     assert full["n"] == 4
+
+
+def test_score_run_scores_all_nets_and_the_remainder_apart():
+    from tart.metrics import score_run
+
+    rng = np.random.default_rng(3)
+    true = rng.normal(size=120)
+    pred = np.concatenate([true[:40], rng.normal(size=80)])  # memorised training nets, noise elsewhere
+    scores = score_run(pred, true, 40, {"other": -true})
+    assert scores["spearman_rho_remainder"] == pytest.approx(stats.spearmanr(pred[40:], true[40:]).statistic)
+    assert scores["kendall_tau_b_remainder"] == pytest.approx(stats.kendalltau(pred[40:], true[40:]).statistic)
+    assert scores["spearman_rho"] > scores["spearman_rho_remainder"] + 0.2
+    assert scores["spearman_rho_other"] == pytest.approx(-scores["spearman_rho"])

@@ -1,4 +1,5 @@
 import json
+from functools import partial
 
 import numpy as np
 import pyarrow as pa
@@ -13,7 +14,9 @@ from tart.spaces.nb201 import all_arch_ops, arch_string
 from tart.train_narformer import (
     CellData,
     FitConfig,
+    cell_model_from_files,
     configs_from,
+    fit_cell_model,
     fit_narformer,
     narformer_from_files,
     pairwise_difference_loss,
@@ -81,6 +84,15 @@ def test_fit_is_deterministic_and_keeps_the_best_epoch():
     assert np.array_equal(predict_cells(model, data, val), predict_cells(model2, data, val))
 
 
+def test_validation_without_any_ranking_stops_with_a_clear_error():
+    archs = [arch_string(ops) for ops in all_arch_ops()[::97]]
+    data, y = CellData.from_archs(archs), np.linspace(0.3, 0.9, len(archs))
+    cfg = FitConfig(epochs=2, batch_size=32, eval_every=1, threads=1, device="cpu")
+    with pytest.raises(ValueError, match="NaN at every evaluation: the model gave all 42 validation nets"):
+        fit_cell_model(cfg, partial(NarFormerModel, SMALL), data, np.arange(120), y[:120], np.arange(120, 162),
+                       np.full(42, 0.5))  # fmt: skip
+
+
 def test_params_section_maps_onto_both_configs():
     fit, model = configs_from(NarFormer(epochs=7, lr=0.5, n_freq=8, n_heads=2, target_transform="unit"))
     assert (fit.epochs, fit.lr, fit.target_transform, fit.seed) == (7, 0.5, "unit", 0)
@@ -121,3 +133,25 @@ def test_stage_reports_one_predictor_per_cell_input(tmp_path):
                                   tmp_path / "narformer.json", cell_inputs=("raw", "live"))  # fmt: skip
     assert list(report["baselines"]) == ["narformer", "narformer_live"] and report["cell_inputs"] == ["raw", "live"]
     assert json.loads((tmp_path / "narformer.json").read_text())["runs"][1]["predictor"] == "narformer_live"
+    assert {"spearman_rho", "spearman_rho_remainder"} <= set(report["baselines"]["narformer"]["40"])
+
+
+def test_parallel_fits_give_the_serial_fits_results(tmp_path):
+    archs = [arch_string(ops) for ops in all_arch_ops()[::211]]  # 75 cells
+    acc = cell_ops(archs)[:, 1:7].__eq__(4).sum(1) + np.linspace(80.0, 81.0, len(archs))
+    columns = {"net": np.arange(len(archs)), "arch": archs, "val": acc, "test": acc,
+               "cifar100_test_acc": acc, "imagenet16_test_acc": acc}  # fmt: skip
+    pq.write_table(pa.table(columns), tmp_path / "labels.parquet")
+    reports = {}
+    for workers, threads in ((1, 1), (2, 2)):  # one thread per fit either way
+        fit = FitConfig(epochs=2, batch_size=16, eval_every=1, threads=threads, workers=workers, device="cpu")
+        reports[workers] = cell_model_from_files(
+            "narformer", partial(NarFormerModel, SMALL), SMALL.to_dict(), tmp_path / "labels.parquet", "val",
+            "test", [30, 40], [0, 1], 20, fit, tmp_path / f"narformer{workers}.json", cell_inputs=("raw", "live"),
+        )  # fmt: skip
+    serial, parallel = ([{k: v for k, v in r.items() if k != "fit_seconds"} for r in reports[w]["runs"]]
+                        for w in (1, 2))  # fmt: skip
+    assert len(serial) == 8 and serial == parallel
+    assert [(r["predictor"], r["n_train"], r["seed"]) for r in parallel][:3] == [
+        ("narformer", 30, 0), ("narformer", 30, 1), ("narformer", 40, 0)]  # fmt: skip
+    assert reports[2]["fit"]["workers"] == 2

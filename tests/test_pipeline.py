@@ -33,7 +33,8 @@ def test_dvc_repro_tiny_profile(tiny_workspace, mirror):
     for figure in ("pred_vs_true.png", "training_curve.png", "nb201_graph.png"):
         assert (work / "reports" / "figures" / figure).stat().st_size > 1000
     assert "Kendall tau-b" in (work / "reports" / "results.md").read_text()
-    assert (work / "reports" / "provenance" / "train.json").exists()
+    provenance = json.loads((work / "reports" / "provenance" / "train.json").read_text())
+    assert provenance["cpu_model"] and provenance["stage"] == "train"
     checkpoint_meta = json.loads((work / "data" / "model" / "tart.pt.json").read_text())
     assert checkpoint_meta["vocab_hash"] and checkpoint_meta["params"]["epochs"] == 2
     # Nothing changed, so the pipeline is up to date.

@@ -59,6 +59,14 @@ def test_training_is_deterministic_and_learns(tmp_path):
     assert np.allclose(predict(loaded, ts, rows), predict(model_a, ts, rows))
 
 
+def test_validation_without_any_ranking_stops_with_a_clear_error(tmp_path):
+    ts, y = synthetic_tokens(tmp_path)
+    cfg = Train(epochs=2, batch_size=8, d_model=16, d_ff=32, n_layers=1, n_heads=2, channels=list(CHANNELS))
+    rows = np.arange(60)
+    with pytest.raises(ValueError, match="NaN at every evaluation: the model gave all 20 validation nets"):
+        fit(cfg, ts, rows[:40], y[:40], rows[40:], np.full(20, 3.0))  # equal labels: tau is NaN every epoch
+
+
 def test_rank_loss_prefers_correct_order():
     target = torch.tensor([0.0, 1.0, 2.0])
     good, bad = pairwise_rank_loss(target, target), pairwise_rank_loss(-target, target)
