@@ -13,6 +13,7 @@ python -m tart.benchmarks label-mix [SEEDS]  # TART fit to the CIFAR-10 label mi
 python -m tart.benchmarks canonical-order [SEEDS]  # TART on canonical-order tokens vs file order (SEEDS: 0,1,2)
 python -m tart.benchmarks function-input [SEEDS]  # TART reading function-class representatives (SEEDS: 0,1,2)
 python -m tart.benchmarks learning-curve [SIZES [SEEDS]]  # TART and gbm_canonical beyond 10% (3125,6250; seed 0)
+python -m tart.benchmarks cell-workers [FITS [EPOCHS]]  # narformer / tgnas fits side by side vs serial
 python -m tart.benchmarks screen [WORKERS]  # `tart screen` over all 15,625 NB201 nets, both input routes
 """
 
@@ -242,6 +243,12 @@ def main(argv: list[str]) -> None:
         result = learning_curve_benchmark(p, sizes, seeds)
         _write("learning_curve", result)
         replace_section(Path("README.md"), "learning-curve", learning_curve_markdown(result))
+    elif argv[:1] == ["cell-workers"] and len(argv) <= 3:
+        from tart.bench_cell_workers import cell_workers_benchmark, cell_workers_markdown
+
+        result = cell_workers_benchmark(p, *(int(a) for a in argv[1:]))
+        _write("cell_workers", result)
+        replace_section(Path("README.md"), "cell-workers", cell_workers_markdown(result))
     elif argv[:1] == ["screen"] and len(argv) <= 2:
         from tart.bench_screen import screen_benchmark, screen_markdown
 
