@@ -21,7 +21,6 @@ from tart.cells import NODE_OPS
 from tart.narformer import NarFormerConfig, NarFormerModel
 from tart.op_embeddings import load_embeddings
 from tart.parallel import parallel_map
-from tart.provenance import cpu_model
 from tart.tgnas import TgnasConfig, TgnasGCN
 from tart.train_narformer import FitConfig, fit_and_predict, load_fit_context, pick_config
 
@@ -56,7 +55,7 @@ def cell_workers_benchmark(
         raise ValueError(f"cell-workers: {n_train} training + {p.split.val_size} validation nets: only {len(y)} nets")
     seeds = list(range(fits))
     result: dict = {"n_train": n_train, "fits": fits, "epochs": epochs, "rounds": rounds, "workers": workers,
-                    "torch": torch.__version__, "cpu": cpu_model(), "predictors": {}}  # fmt: skip
+                    "torch": torch.__version__, "predictors": {}}  # fmt: skip
     for name, (fit, make_model) in model_factories(p).items():
         fit = dataclasses.replace(fit, epochs=epochs, eval_every=min(fit.eval_every, epochs), device="cpu")
         walls: dict[str, list[float]] = {"serial": [], "side_by_side": []}
@@ -82,5 +81,5 @@ def cell_workers_markdown(result: dict) -> str:
         f"{result['fits']} fits of {result['epochs']} epochs at {result['n_train']} training nets, one after the other "
         f"on {next(iter(result['predictors'].values()))['threads']} threads vs {result['workers']} at a time on the "
         f"threads split among them; median wall seconds of {result['rounds']} alternating rounds, torch "
-        f"{result['torch']}, {result['cpu']}.\n\n" + "\n".join(lines)
+        f"{result['torch']} (the CPU model: `machine` in the JSON).\n\n" + "\n".join(lines)
     )
