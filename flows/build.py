@@ -2,7 +2,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import params, recorded
-from tart.build import BuildOutputs, build_nb201
+from tart.spaces.nb201.build import BuildOutputs, build_nb201
 
 
 @task(cache_policy=NO_CACHE)

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
-from tart import provenance
-from tart.params import Params, load_params
-
-PARAMS_FILE = Path(os.environ.get("TART_PARAMS", "params.yaml"))
+from tart.core import provenance
+from tart.core.params import Params, load_params
 
 
 def params() -> Params:
-    return load_params(PARAMS_FILE)
+    """The stage's settings: $TART_PARAMS or params.yaml (`tart.core.params.load_params`)."""
+    return load_params()
 
 
 @contextmanager

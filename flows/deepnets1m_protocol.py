@@ -8,8 +8,8 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import params, recorded
-from tart.deepnets1m_protocol import MissingPublishedFile, protocol_markdown, require_inputs, run_protocol
-from tart.schemas import write_json
+from tart.core.files import write_json, write_text
+from tart.evaluation.deepnets1m_protocol import MissingPublishedFile, protocol_markdown, require_inputs, run_protocol
 
 
 @task(cache_policy=NO_CACHE)
@@ -23,7 +23,7 @@ def deepnets1m_protocol_flow() -> None:
     with recorded("deepnets1m_protocol", p), tempfile.TemporaryDirectory() as work:
         result = protocol_task(p.deepnets1m_protocol, Path(work))
     write_json(result, p.paths.reports / "deepnets1m_protocol.json")
-    (p.paths.reports / "deepnets1m_protocol.md").write_text(protocol_markdown(result) + "\n")
+    write_text(p.paths.reports / "deepnets1m_protocol.md", protocol_markdown(result) + "\n")
     get_run_logger().info("\n%s", protocol_markdown(result))
 
 

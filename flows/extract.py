@@ -2,7 +2,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import params, recorded
-from tart.extract import extract
+from tart.io.extract import extract
 
 
 @task(cache_policy=NO_CACHE)

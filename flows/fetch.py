@@ -2,7 +2,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import params, recorded
-from tart.fetch import fetch_all, resolve_mirror
+from tart.io.fetch import fetch_all, resolve_mirror
 
 
 @task(cache_policy=NO_CACHE)

@@ -1,12 +1,11 @@
 import json
-from pathlib import Path
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import params, recorded
-from tart.figures import comparison_bars, render_all, tau_vs_train_size
-from tart.report import (
+from tart.evaluation.figures import comparison_bars, render_all, tau_vs_train_size
+from tart.evaluation.report import (
     comparison_entries,
     comparison_markdown,
     cost_markdown,
@@ -15,6 +14,7 @@ from tart.report import (
     transfer_markdown,
     write_results,
 )
+from tart.training.checkpoint import read_card
 
 
 @task(cache_policy=NO_CACHE)
@@ -26,8 +26,7 @@ def figures_task(p):
 @task(cache_policy=NO_CACHE)
 def results_task(p):
     metrics = json.loads((p.paths.reports / "metrics.json").read_text())
-    meta = json.loads(p.paths.model.with_suffix(p.paths.model.suffix + ".json").read_text())
-    write_results(results_markdown(metrics, meta), p.paths.reports / "results.md", Path("README.md"))
+    write_results(results_markdown(metrics, read_card(p.paths.model)), p.paths.reports / "results.md")
 
 
 @task(cache_policy=NO_CACHE)
@@ -42,7 +41,7 @@ def comparison_task(p):
     proxies = json.loads((p.paths.reports / "proxies.json").read_text())
     markdown = "\n\n".join([comparison_markdown(entries, baselines["n_nets"]), cost_markdown(entries),
                             transfer_markdown(entries), proxies_markdown(proxies)])  # fmt: skip
-    write_results(markdown, p.paths.reports / "comparison.md", Path("README.md"), section="comparison")
+    write_results(markdown, p.paths.reports / "comparison.md")
 
 
 @flow(name="figures")

@@ -2,7 +2,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import params, recorded
-from tart.score_proxies import proxies_from_files
+from tart.baselines.proxies import proxies_from_files
 
 
 @task(cache_policy=NO_CACHE)

@@ -1,5 +1,5 @@
 """Scheduled retraining: `python -m flows.retrain` runs once; `python -m flows.retrain serve` serves the
-deployment on the schedule in params.yaml (needs a real `prefect server start`, see README)."""
+deployment on the schedule in params.yaml (needs a real `prefect server start`, docs/operations.md)."""
 
 import sys
 from datetime import timedelta
@@ -10,8 +10,8 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.schedules import Cron, Interval
 
 from flows.common import params
-from tart.params import Params
-from tart.retrain import retrain_once
+from tart.core.params import Params
+from tart.ops.retrain import retrain_once
 
 
 @flow(name="tart-retrain")

@@ -3,7 +3,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import params, recorded
-from tart.split import write_split
+from tart.spaces.nb201.split import write_split
 
 
 @task(cache_policy=NO_CACHE)

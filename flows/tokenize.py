@@ -2,7 +2,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import params, recorded
-from tart.tokenize import tokenize
+from tart.tokens.tokenize import tokenize
 
 
 @task(cache_policy=NO_CACHE)

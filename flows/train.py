@@ -2,7 +2,8 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import params, recorded
-from tart.train import save_checkpoint, train_from_files, write_curves
+from tart.training.checkpoint import save_checkpoint
+from tart.training.train import train_from_files, write_curves
 
 
 @task(cache_policy=NO_CACHE)

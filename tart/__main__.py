@@ -1,5 +1,5 @@
 """`python -m tart ...`: the `tart` command where the package is importable but not installed (a lent GPU machine)."""
 
-from tart.cli import app
+from tart.app.cli import app
 
 app(prog_name="tart")

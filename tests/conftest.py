@@ -35,6 +35,6 @@ def reference(mirror: Path) -> Path:
 @pytest.fixture(scope="session")
 def tiny_workspace(mirror: Path, tmp_path_factory) -> Path:
     """Built once per session (one tiny `dvc repro`, ~2 min); copy it before changing anything."""
-    from workspace import make_tiny_workspace
+    from helpers import make_tiny_workspace
 
     return make_tiny_workspace(tmp_path_factory.mktemp("tiny") / "work", mirror)

@@ -1,0 +1,282 @@
+"""`tart` command line: fetch data, train without the pipeline, ask a checkpoint about networks, show what is
+installed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tart.core import files
+
+app = typer.Typer(help="TART: predict a network's trained accuracy from its architecture.", no_args_is_help=True)
+
+PARAMS = typer.Option(help="params file (default: $TART_PARAMS, else params.yaml in the working directory)")
+
+
+def _params(path: Path | None):
+    from tart.core.params import ParamsError, load_params
+
+    try:
+        return load_params(path)
+    except ParamsError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def fetch(params: Annotated[Path | None, PARAMS] = None) -> None:
+    """Copy (from the mirror) or download the shared files named in params, verifying sha256."""
+    from tart.io.fetch import FetchError, fetch_all, resolve_mirror
+
+    p = _params(params)
+    try:
+        paths = fetch_all(p.paths.manifest, p.fetch.files, p.paths.raw, resolve_mirror(p.fetch.mirror))
+    except FetchError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from exc
+    for path in paths:
+        typer.echo(f"ok  {path}")
+
+
+@app.command()
+def predict(
+    model: Annotated[str | None, typer.Argument(help="PATH.py:FACTORY returning a torch.nn.Module")] = None,
+    input_shape: Annotated[str, typer.Option(help="input shape without batch, e.g. 3,32,32")] = "3,32,32",
+    nb201: Annotated[str | None, typer.Option(help="an NB201 architecture string instead of a model file")] = None,
+    checkpoint: Annotated[Path | None, typer.Option(help="checkpoint (default: paths.model of params)")] = None,
+    params: Annotated[Path | None, PARAMS] = None,
+) -> None:
+    """Predict the trained accuracy of a network with the pipeline's checkpoint."""
+    from tart.app.predict import PredictError, load_factory, module_graph, nb201_graph, predict_graph
+    from tart.spaces.nb201.network import ArchStringError
+
+    if (model is None) == (nb201 is None):
+        raise typer.BadParameter("give either PATH.py:FACTORY or --nb201 'ARCH STRING'")
+    checkpoint = checkpoint or _params(params).paths.model
+    try:
+        if nb201 is not None:
+            graph = nb201_graph(nb201)
+        else:
+            shape = tuple(int(s) for s in input_shape.split(","))
+            graph = module_graph(load_factory(model), shape)
+        result = predict_graph(graph, checkpoint)
+    except (PredictError, ArchStringError, FileNotFoundError) as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from exc
+    except ValueError as exc:  # int() on a malformed --input-shape
+        raise typer.BadParameter(f"--input-shape {input_shape!r}: {exc}") from exc
+    typer.echo(json.dumps(result, indent=2))
+
+
+@app.command()
+def screen(
+    candidates: Annotated[
+        Path, typer.Argument(help="text file of NB201 strings (one per line), or a DeepNets-1M-format .hdf5 / .h5")
+    ],
+    out: Annotated[Path, typer.Argument(help="Parquet file to write: one row per candidate, with its rank")],
+    meta: Annotated[Path | None, typer.Option(help="HDF5: its meta JSON (default: STEM_meta.json beside it)")] = None,
+    split: Annotated[str | None, typer.Option(help="HDF5: the split to read (default: the file's only one)")] = None,
+    shapes: Annotated[Path | None, typer.Option(help="HDF5: node-shapes Parquet (net, shapes) of the split")] = None,
+    top: Annotated[int, typer.Option(help="print the best N")] = 10,
+    workers: Annotated[int | None, typer.Option(help="processes converting NB201 strings (default: all cores)")] = None,
+    checkpoint: Annotated[Path | None, typer.Option(help="checkpoint (default: paths.model of params)")] = None,
+    params: Annotated[Path | None, PARAMS] = None,
+) -> None:
+    """Predict and rank many networks at once with the pipeline's checkpoint."""
+    import time
+
+    from tart.app import screen as screening
+    from tart.app.predict import PredictError
+    from tart.io.deepnets1m import FormatError
+
+    checkpoint = checkpoint or _params(params).paths.model
+    start = time.perf_counter()
+    try:
+        if candidates.suffix in (".hdf5", ".h5"):
+            meta = meta or candidates.with_name(f"{candidates.stem}_meta.json")
+            found = screening.deepnets_candidates(candidates, meta, split or screening.hdf5_split(candidates), shapes)
+        else:
+            found = screening.nb201_candidates(screening.read_arch_file(candidates), workers)
+        table, facts = screening.screen(found, checkpoint)
+    except (screening.ScreenError, FormatError, PredictError, FileNotFoundError) as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from exc
+    screening.write_screen(table, out)
+    seconds = time.perf_counter() - start
+    best = table.sort_by("rank").slice(0, top).to_pylist()
+    typer.echo(f"rank  predicted {facts['label']}  source")
+    for row in best:
+        typer.echo(f"{row['rank']:>4}  {row['prediction']:>{len(facts['label']) + 10}.3f}  {row['source']}")
+    typer.echo(f"screened {table.num_rows:,} candidates in {seconds:.1f} s ({table.num_rows / seconds:,.0f} per "
+               f"second) with {facts['checkpoint']}; wrote {out}")  # fmt: skip
+
+
+@app.command()
+def train(
+    out: Annotated[Path, typer.Argument(help="new directory for the checkpoint, curves, predictions and metrics")],
+    setting: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="a `train` setting KEY=VALUE, e.g. device=cuda (repeatable; VALUE is YAML)"),
+    ] = None,  # fmt: skip
+    params: Annotated[Path | None, PARAMS] = None,
+) -> None:
+    """Train the `train` recipe and score it like the `evaluate` stage, without Prefect or DVC (e.g. on a GPU
+    machine); the pipeline's own outputs stay untouched."""
+    from tart.app.train_run import RunError, train_and_evaluate, with_settings
+
+    p = _params(params)
+    try:
+        result = train_and_evaluate(p, with_settings(p.train, setting or []), out, typer.echo)
+    except RunError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from exc
+    run, metrics = result["run"], result["metrics"]
+    every, rest = metrics["test_all"], metrics["test_remainder"]
+    typer.echo(f"trained on {run['device']} in {run['train_seconds']:.0f} s; best validation tau-b "
+               f"{run['best_val_kendall_tau_b']:.4f} at epoch {run['best_epoch']}")  # fmt: skip
+    typer.echo(f"Kendall tau-b against {metrics['test_label']}: {every['kendall_tau_b']:.4f} over all {every['n']:,} "
+               f"nets, {rest['kendall_tau_b']:.4f} over the {rest['n']:,} not trained on; Spearman rho "
+               f"{every['spearman_rho']:.4f}; wrote {out}")  # fmt: skip
+
+
+@app.command()
+def info(params: Annotated[Path | None, PARAMS] = None) -> None:
+    """Data, checkpoint and package versions."""
+    p = _params(params)
+    from tart.core.provenance import PACKAGES, package_version
+    from tart.training.checkpoint import card_path
+
+    card = card_path(p.paths.model)
+    checkpoint = json.loads(card.read_text()) if card.exists() else None
+
+    report = {
+        "raw_files": {f: (p.paths.raw / f).exists() for f in p.fetch.files},
+        "checkpoint": str(p.paths.model) if checkpoint else None,
+        "checkpoint_best_val_kendall_tau_b": checkpoint["best_val_kendall_tau_b"] if checkpoint else None,
+        "versions": {name: package_version(name) for name in PACKAGES},
+    }
+    typer.echo(json.dumps(report, indent=2))
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Argument(help="directory for the shards (created; an earlier run there resumes)")],
+    count: Annotated[int, typer.Option(help="number of nets")] = 1000,
+    split: Annotated[str, typer.Option(help="split (HDF5 group) name, e.g. train / val / test")] = "train",
+    variant: Annotated[str | None, typer.Option(help="default | wide | deep | dense | bnfree")] = None,
+    seed: Annotated[int | None, typer.Option(help="random stream (default: params generate.seed)")] = None,
+    workers: Annotated[int | None, typer.Option(help="processes (default: params, else one per core)")] = None,
+    shard_size: Annotated[int | None, typer.Option(help="nets per shard file")] = None,
+    merge: Annotated[bool, typer.Option(help="also write one deepnets1m_SPLIT.hdf5 + meta from the shards")] = False,
+    params: Annotated[Path | None, PARAMS] = None,
+) -> None:
+    """Generate DeepNets-1M-style nets into shards in the published layout (seeded, resumable, parallel)."""
+    from tart.io.deepnets1m import FormatError
+    from tart.spaces.darts.generate import GeneratorConfigError, merge_shards
+    from tart.spaces.darts.generate import generate as run_generator
+
+    g = _params(params).generate
+    try:
+        summary = run_generator(out, split, count, seed=g.seed if seed is None else seed,
+                                variant=variant or g.variant, shard_size=shard_size or g.shard_size,
+                                workers=workers or g.workers)  # fmt: skip
+        if merge:
+            merge_shards(out, split, out / f"deepnets1m_{split}.hdf5", out / f"deepnets1m_{split}_meta.json")
+    except (GeneratorConfigError, FormatError) as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(json.dumps(summary, indent=2))
+
+
+@app.command()
+def properties(
+    h5: Annotated[Path, typer.Argument(help="DeepNets-1M-format HDF5 of DARTS-style nets")],
+    meta: Annotated[Path, typer.Argument(help="its meta JSON (the net_args records are rebuilt)")],
+    out: Annotated[Path, typer.Argument(help="Parquet file to write: net, params, flops, latency_ms")],
+    split: Annotated[str, typer.Option(help="split name")] = "train",
+    limit: Annotated[int | None, typer.Option(help="only the first N nets")] = None,
+    latency: Annotated[bool, typer.Option(help="also time inference (protocol: params properties.latency)")] = True,
+    params: Annotated[Path | None, PARAMS] = None,
+) -> None:
+    """Measure parameters, FLOPs and latency of the nets of a file, as labels."""
+    from tart.io.deepnets1m import DeepNetsFile, FormatError
+    from tart.spaces.darts.network import NetArgsError
+    from tart.spaces.darts.properties import PROPERTIES, LatencyProtocol, measure
+
+    protocol = LatencyProtocol(**_params(params).properties.latency.model_dump()) if latency else None
+    try:
+        with DeepNetsFile(h5, meta, split) as f:
+            nets = f.nets[:limit] if limit else f.nets
+        table = measure(enumerate(nets), protocol)
+    except (FormatError, NetArgsError, RuntimeError) as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from exc
+    files.write_table(table, out, PROPERTIES)
+    typer.echo(f"wrote {out} ({table.num_rows} nets)")
+
+
+report_app = typer.Typer(help="Compare results across commits.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("diff")
+def report_diff(
+    rev_a: Annotated[str, typer.Argument(help="baseline git revision")] = "HEAD",
+    rev_b: Annotated[str, typer.Argument(help="revision to compare; 'workspace' = the working tree")] = "workspace",
+    output: Annotated[str, typer.Option("--format", help="table | markdown | json")] = "table",
+    fail_on_worse: Annotated[bool, typer.Option(help="exit 2 when the primary metric got worse beyond noise")] = False,
+    params: Annotated[Path | None, PARAMS] = None,
+) -> None:
+    """Metric changes between two revisions, judged against the bootstrap intervals."""
+    from tart.ops.compare import VERDICT_TEXT, compare, markdown, overall, rows
+    from tart.ops.revisions import RevisionError, read_metrics
+
+    if output not in ("table", "markdown", "json"):
+        raise typer.BadParameter(f"--format {output!r}: expected table, markdown or json")
+    p = _params(params)
+    metrics = p.paths.reports / "metrics.json"
+    try:
+        changes = compare(read_metrics(metrics, rev_a), read_metrics(metrics, rev_b))
+    except RevisionError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from exc
+    primary = p.retrain.primary_metric
+    verdict = overall(changes, primary)
+    if output == "markdown":
+        typer.echo(markdown(changes, rev_a, rev_b, primary))
+    elif output == "json":
+        payload = [{**vars(c), "delta": c.delta} for c in changes]
+        typer.echo(json.dumps({"verdict": verdict, "primary_metric": primary, "changes": payload}, indent=2))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"{metrics}: {rev_a} -> {rev_b}")
+        for column in ("metric", rev_a, rev_b, "delta", "verdict"):
+            table.add_column(column, justify="left" if column in ("metric", "verdict") else "right")
+        for row in rows(changes):
+            table.add_row(*row)
+        console = Console()
+        console.print(table)
+        console.print(f"verdict ({primary}): [bold]{VERDICT_TEXT[verdict]}[/bold]")
+    if fail_on_worse and verdict == "worse":
+        raise typer.Exit(2)
+
+
+@report_app.command("plots")
+def report_plots(
+    revs: Annotated[list[str] | None, typer.Argument(help="revisions (default: HEAD vs the working tree)")] = None,
+    out: Annotated[Path, typer.Option(help="directory for index.html and its images")] = Path("reports/plots_diff"),
+) -> None:
+    """`dvc plots diff` as a self-contained page (SVG and images, no scripts): it renders offline."""
+    from tart.ops.revisions import RevisionError, plots_diff
+
+    try:
+        page = plots_diff(list(revs or []), out)
+    except RevisionError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"wrote {page}")

@@ -1,0 +1,120 @@
+"""The `tart_grid` stage: the TART recipe (the `train` section) refit at every (training-set size, seed) on the
+NB201 protocol (the first N nets by index, the next `split.val_size` for early stopping) and scored like its rivals,
+so the comparison table carries TART's mean and spread over seeds at 5% and 10%."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from tart.core import files
+from tart.core.parallel import parallel_map
+from tart.core.params import TartGrid, Train
+from tart.evaluation.isomorphism import class_mean, function_classes, isomorphism_classes, load_token_graphs
+from tart.evaluation.metrics import TRANSFER_LABELS, score_run, summarize_runs, without_predictions
+from tart.tokens.token_set import TokenSet, load_tokens, rows_of
+from tart.training.train import fit, predict
+
+_tokens: TokenSet | None = None  # loaded once per worker process
+
+
+def load_worker_tokens(tokens_dir: Path, cfg: Train) -> None:
+    """Load the tokens `cfg` reads into this process (a worker initializer)."""
+    global _tokens
+    _tokens = load_tokens(tokens_dir, tuple(cfg.channels), cfg.graph_pe, cfg.pe_dim)
+
+
+def fit_and_score(job: tuple) -> dict:
+    """Fit on the first `n_train` nets (seed `seed`), early-stop on the next `val_size`, score every net.
+
+    job: (train settings, n_train, seed, val_size, labels (N, heads), test label, transfer labels[, encoder init])
+    """
+    run = fit_score_predict(job)
+    del run["prediction"]
+    return run
+
+
+def fit_score_predict(job: tuple) -> dict:
+    """`fit_and_score`, keeping the prediction for every net (key "prediction", net order)."""
+    cfg, n_train, seed, val_size, y, test_y, transfer, *init = job
+    assert _tokens is not None, "the worker initializer loads the tokens"
+    rows = rows_of(_tokens, np.arange(len(test_y)))  # token row of net 0, 1, ...
+    train, val = slice(0, n_train), slice(n_train, n_train + val_size)
+    model, _, facts = fit(cfg.model_copy(update={"seed": seed}), _tokens, rows[train], y[train], rows[val], y[val, 0],
+                          init[0] if init else None)  # fmt: skip
+    pred = predict(model, _tokens, rows, precision=cfg.precision)
+    return {"predictor": "tart", "n_train": n_train, "seed": seed, "fit_seconds": facts["train_seconds"],
+            "best_epoch": facts["best_epoch"], **score_run(pred, test_y, n_train, transfer),
+            "device": facts["device"], "prediction": pred}  # fmt: skip
+
+
+def seed_ensembles(runs: list[dict], test_y: np.ndarray, transfer: dict) -> list[dict]:
+    """Per training-set size with several seeds: the mean of the seeds' predictions (the models' shared normal-score
+    scale), scored like one run (prediction kept); fit seconds are the members' sum."""
+    rows = []
+    for n_train in dict.fromkeys(r["n_train"] for r in runs):
+        members = [r for r in runs if r["n_train"] == n_train]
+        if len(members) < 2:
+            continue
+        pred = np.mean([r["prediction"] for r in members], axis=0)
+        rows.append({"predictor": "tart_ensemble", "n_train": n_train, "seed": None, "members": len(members),
+                     "fit_seconds": float(sum(r["fit_seconds"] for r in members)),
+                     **score_run(pred, test_y, n_train, transfer), "device": members[0]["device"],
+                     "prediction": pred})  # fmt: skip
+    return rows
+
+
+def class_mean_runs(runs: list[dict], classes: dict[str, np.ndarray], test_y: np.ndarray, transfer: dict) -> list[dict]:
+    """Every run again per {suffix: class id of each net}, its predictions averaged within each class and scored
+    as `<predictor>_<suffix>` (no refit: fit seconds and device are the run's)."""
+    return [{**run, "predictor": f"{run['predictor']}_{suffix}",
+             **score_run(class_mean(run["prediction"], ids), test_y, run["n_train"], transfer)}
+            for suffix, ids in classes.items() for run in runs]  # fmt: skip
+
+
+def net_classes(tokens_dir: Path, labels_path: Path, n_nets: int) -> dict[str, np.ndarray]:
+    """Class ids of nets 0 .. n_nets-1: "iso" (isomorphic token graphs) and "function" (NB201 cell function)."""
+    archs = pq.read_table(labels_path, columns=["net", "arch"]).sort_by("net")["arch"].to_pylist()
+    nets = np.arange(n_nets)
+    return {"iso": isomorphism_classes(load_token_graphs(tokens_dir, nets)), "function": function_classes(archs)}
+
+
+def protocol_labels(labels_path: Path, train: Train, test_label: str) -> tuple[np.ndarray, np.ndarray, dict]:
+    """(training labels (N, heads): target then extra heads, test label (N,), transfer labels), net order."""
+    targets = [train.target, *train.aux_targets]
+    names = list(dict.fromkeys(["net", *targets, test_label, *TRANSFER_LABELS]))
+    table = pq.read_table(labels_path, columns=names).sort_by("net").to_pydict()
+    y = np.stack([np.asarray(table[t], dtype=float) for t in targets], 1)
+    transfer = {label: np.asarray(table[label], dtype=float) for label in TRANSFER_LABELS}
+    return y, np.asarray(table[test_label], dtype=float), transfer
+
+
+def tart_grid_from_files(tokens_dir: Path, labels_path: Path, train: Train, test_label: str, grid: TartGrid,
+                         val_size: int, out_path: Path,
+                         progress: Callable[[str], None] | None = None) -> dict:  # fmt: skip
+    """One TART fit per (train size, seed), `grid.workers` at a time, each on `train.threads // workers`
+    threads; summary + raw runs as JSON, in the rivals' format. Beside each run and seed ensemble, the same
+    predictions averaged over isomorphism classes (`_iso`) and NB201 function classes (`_function`)."""
+    y, test_y, transfer = protocol_labels(labels_path, train, test_label)
+    for n_train in grid.train_sizes:
+        if n_train + val_size >= len(test_y):
+            raise ValueError(f"tart_grid train size {n_train} + {val_size} validation nets: only {len(test_y)} nets")
+    cfg = train.model_copy(update={"threads": max(1, train.threads // grid.workers)})
+    jobs = [(cfg, n, s, val_size, y, test_y, transfer) for n in grid.train_sizes for s in grid.seeds]
+    runs = []
+    for run in parallel_map(fit_score_predict, jobs, grid.workers, load_worker_tokens, (tokens_dir, train)):
+        runs.append(run)
+        if progress:
+            progress(f"tart n={run['n_train']} seed={run['seed']}: tau {run['kendall_tau_b']:.4f} "
+                     f"({run['fit_seconds']:.0f} s)")  # fmt: skip
+    runs += seed_ensembles(runs, test_y, transfer)
+    runs += class_mean_runs(runs, net_classes(tokens_dir, labels_path, len(test_y)), test_y, transfer)
+    runs = without_predictions(runs)
+    report = {"train_label": train.target, "test_label": test_label, "n_nets": len(test_y),
+              "model": {k: v for k, v in train.model_dump().items() if k not in ("seed", "device")},
+              "workers": grid.workers, "baselines": summarize_runs(runs), "runs": runs}  # fmt: skip
+    files.write_json(report, out_path)
+    return report

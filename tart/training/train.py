@@ -1,0 +1,175 @@
+"""`train` stage: fit the TART Transformer on the training architectures, keep the epoch best on validation."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import torch
+from scipy import stats
+
+from tart.core.files import write_text
+from tart.core.params import Train
+from tart.models.transformer import TartConfig, TartModel
+from tart.tokens.token_set import TokenSet, batch_inputs, load_tokens, rows_of
+from tart.tokens.tokenize import vocab_hash
+from tart.training.loop import Schedule, autocast, best_of, pick_device, seed_everything, train_epochs
+from tart.training.losses import pairwise_rank_loss
+from tart.training.targets import fit_target_scale, to_model_scale
+
+
+def length_bucketed_batches(lengths: np.ndarray, batch_size: int, gen: torch.Generator) -> list[np.ndarray]:
+    """Shuffled batches of similar length (less padding): sort within windows of 8 batches, shuffle batch order."""
+    perm = torch.randperm(len(lengths), generator=gen).numpy()
+    window = batch_size * 8
+    batches = []
+    for i in range(0, len(perm), window):
+        chunk = perm[i : i + window]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches += [chunk[j : j + batch_size] for j in range(0, len(chunk), batch_size)]
+    order = torch.randperm(len(batches), generator=gen).tolist()
+    return [batches[k] for k in order]
+
+
+@torch.no_grad()
+def predict_heads(model: TartModel, ts: TokenSet, rows: np.ndarray, batch_size: int = 256,
+                  precision: str = "fp32") -> np.ndarray:  # fmt: skip
+    """Model outputs (N, heads) for `rows`, batched in length order to keep padding small."""
+    model.eval()
+    device = next(model.parameters()).device
+    order = rows[np.argsort(ts.lengths[rows].numpy(), kind="stable")]
+    out = {}
+    for i in range(0, len(order), batch_size):
+        chunk = order[i : i + batch_size]
+        with autocast(device, precision):
+            out.update(zip(chunk.tolist(), model(*batch_inputs(ts, chunk, device)).float().cpu().numpy()))
+    return np.stack([out[int(r)] for r in rows])
+
+
+def predict(model: TartModel, ts: TokenSet, rows: np.ndarray, batch_size: int = 256,
+            precision: str = "fp32") -> np.ndarray:  # fmt: skip
+    """Outputs of the first head (the training target) for `rows`."""
+    return predict_heads(model, ts, rows, batch_size, precision)[:, 0]
+
+
+def _channel(ts: TokenSet, name: str, attention_bias: str) -> int:
+    if attention_bias == "none":
+        return -1
+    if name not in ts.channels:
+        raise ValueError(f"train.attention_bias={attention_bias!r} needs the {name!r} channel in train.channels")
+    return ts.channels.index(name)
+
+
+def load_encoder(model: TartModel, state: dict[str, torch.Tensor]) -> None:
+    """Copy pretrained encoder weights into `model`, all but the regression head. Embedding tables may be longer
+    than the model's (pretraining adds mask ids; its nets may be longer): their leading rows are copied."""
+    own = model.state_dict()
+    for name, value in state.items():
+        if name.startswith("head.") or name not in own:
+            continue
+        target = own[name]
+        if value.shape[1:] != target.shape[1:]:
+            raise ValueError(f"pretrained {name} has shape {tuple(value.shape)}, the model {tuple(target.shape)}")
+        rows = min(len(value), len(target))
+        target[:rows] = value[:rows]
+    model.load_state_dict(own)
+
+
+def model_config(cfg: Train, ts: TokenSet, n_outputs: int = 1) -> TartConfig:
+    """The model the `train` settings describe, sized for the token set `ts`."""
+    if cfg.graph_pe != ts.graph_pe:
+        raise ValueError(f"train.graph_pe is {cfg.graph_pe!r} but the tokens were loaded with {ts.graph_pe!r}")
+    return TartConfig(
+        vocab_sizes=ts.vocab_sizes(), max_len=int(ts.lengths.max()), d_model=cfg.d_model, n_layers=cfg.n_layers,
+        n_heads=cfg.n_heads, d_ff=cfg.d_ff, dropout=cfg.dropout, attention_dropout=cfg.attention_dropout,
+        positions=cfg.positions, graph_pe=cfg.graph_pe, pe_dim=cfg.pe_dim,
+        attention_bias=cfg.attention_bias, near_channel=_channel(ts, "near_tokens", cfg.attention_bias),
+        far_channel=_channel(ts, "far_tokens", cfg.attention_bias), n_outputs=n_outputs,
+    )  # fmt: skip
+
+
+
+
+def fit(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, val_rows: np.ndarray,
+        y_val: np.ndarray, init: dict | None = None) -> tuple[TartModel, list[dict], dict]:  # fmt: skip
+    """Train; returns the best-on-validation model (the EMA weights when `cfg.ema`), per-epoch curves and run facts.
+
+    `y_train` is (N,) or (N, heads): column 0 is the target, the others the extra heads' labels. Early stopping
+    looks at head 0 only (`y_val` is its label). `init`: encoder weights to start from (`load_encoder`).
+    """
+    seed_everything(cfg.seed)
+    torch.set_num_threads(cfg.threads)
+    device = pick_device(cfg.device)
+    y_train = y_train.reshape(len(y_train), -1)
+    n_heads = y_train.shape[1]
+    mcfg = model_config(cfg, ts, n_heads)
+    model = TartModel(mcfg)
+    if init is not None:  # fine-tuning: a pretrained encoder (tart/training/pretrain.py), a fresh regression head
+        load_encoder(model, init)
+    model = model.to(device)
+    scales = [fit_target_scale(y_train[:, h], cfg.target_transform) for h in range(n_heads)]
+    y = torch.tensor(np.stack([to_model_scale(y_train[:, h], scales[h]) for h in range(n_heads)], 1),
+                     dtype=torch.float32)  # fmt: skip
+    head_weights = [1.0] + [cfg.aux_weight] * (n_heads - 1)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps_per_epoch = math.ceil(len(train_rows) / cfg.batch_size)
+    total, warmup = cfg.epochs * steps_per_epoch, steps_per_epoch
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, total) / total))
+    )
+    gen = torch.Generator().manual_seed(cfg.seed)
+
+    def batch_loss(pick: np.ndarray) -> torch.Tensor:
+        with autocast(device, cfg.precision):
+            pred = model(*batch_inputs(ts, train_rows[pick], device)).float()
+        target = y[pick].to(device)
+        return sum(w * (torch.nn.functional.mse_loss(pred[:, h], target[:, h])
+                        + cfg.rank_weight * pairwise_rank_loss(pred[:, h], target[:, h]))
+                   for h, w in enumerate(head_weights))  # fmt: skip
+
+    def validate(scored: torch.nn.Module) -> float:
+        return float(stats.kendalltau(predict(scored, ts, val_rows, precision=cfg.precision), y_val).statistic)
+
+    start = time.perf_counter()
+    curves = train_epochs(
+        model, opt, sched, Schedule(epochs=cfg.epochs, ema=cfg.ema),
+        lambda: length_bucketed_batches(ts.lengths[train_rows].numpy(), cfg.batch_size, gen), batch_loss, validate,
+        len(val_rows),
+    )  # fmt: skip
+    facts = {
+        "device": str(device), "train_seconds": round(time.perf_counter() - start, 1), **best_of(curves),
+        "target_scale": scales[0], "aux_target_scales": scales[1:], "model": mcfg.to_dict(),
+        "vocab_hash": vocab_hash(ts.vocab), "channels": list(ts.channels),
+    }  # fmt: skip
+    return model, curves, facts
+
+
+
+
+
+
+def train_from_files(cfg: Train, tokens_dir: Path, labels: Path, split: Path) -> tuple[TartModel, list[dict], dict]:
+    """Train on the 'train' nets of `split` with label `cfg.target`, early-stopping on the 'val' nets."""
+    ts = load_tokens(tokens_dir, tuple(cfg.channels), cfg.graph_pe, cfg.pe_dim)
+    roles = pq.read_table(split).to_pydict()
+    label_table = pq.read_table(labels)
+    targets = [cfg.target, *cfg.aux_targets]
+    for name in targets:
+        if name not in label_table.column_names:
+            raise KeyError(f"{labels}: no label column {name!r} (train.target / train.aux_targets); "
+                           f"columns are {label_table.column_names}")  # fmt: skip
+    position = {int(n): k for k, n in enumerate(label_table["net"].to_pylist())}
+    values = np.stack([np.asarray(label_table[name].to_pylist(), dtype=float) for name in targets], 1)
+    nets = {role: np.array([n for n, r in zip(roles["net"], roles["role"]) if r == role]) for role in ("train", "val")}
+    y = {role: values[[position[int(n)] for n in nets[role]]] for role in nets}
+    return fit(cfg, ts, rows_of(ts, nets["train"]), y["train"], rows_of(ts, nets["val"]), y["val"][:, 0])
+
+
+def write_curves(curves: list[dict], path: Path) -> None:
+    """Per-epoch curves as CSV for `dvc plots`."""
+    lines = ["epoch,train_loss,val_kendall_tau_b"]
+    lines += [f"{c['epoch']},{c['train_loss']:.6f},{c['val_kendall_tau_b']:.6f}" for c in curves]
+    write_text(path, "\n".join(lines) + "\n")
