@@ -22,6 +22,7 @@ class Benchmark:
     usage: str
     run: Callable[[Params, list[str]], dict]
     markdown: str  # "module:function" rendering the JSON as markdown
+    figures: tuple[str, ...] = ()  # further files it writes under reports/benchmarks/
 
 
 def _load(ref: str) -> Callable:
@@ -118,7 +119,8 @@ BENCHMARKS: dict[str, Benchmark] = {
     "darts-reference": Benchmark("darts_reference", "darts-reference  # rebuild the reference files' nets",
                                  _darts_reference, "tart.spaces.darts.reference_match:reference_markdown"),
     "generator-stats": Benchmark("generator_stats", "generator-stats [NETS]  # our generator vs the reference files",
-                                 _generator_stats, "benchmarks.generator_stats:stats_markdown"),
+                                 _generator_stats, "benchmarks.generator_stats:stats_markdown",
+                                 ("generator_vs_reference.png",)),
     "tokenization": Benchmark("tokenization", "tokenization [N_TRAIN]  # TART tokenization variants (781 nets)",
                               _tokenization, "benchmarks.tokenization:tokenization_markdown"),
     "throughput": Benchmark("throughput_cpu", "throughput [DEVICE [PRECISION [BATCH [STEPS]]]]  # graphs/s, peak",
@@ -145,6 +147,16 @@ BENCHMARKS: dict[str, Benchmark] = {
     "screen": Benchmark("screen", "screen [WORKERS]  # `tart screen` over all 15,625 NB201 nets", _screen,
                         "benchmarks.screen:screen_markdown"),
 }  # fmt: skip
+
+
+def declared_outputs() -> set[str]:
+    """Every file name a benchmark may write under reports/benchmarks/ (throughput: one pair per device kind)."""
+    names = {f for bench in BENCHMARKS.values() for f in bench.figures}
+    for bench in BENCHMARKS.values():
+        stems = [f"throughput_{kind}" for kind in ("cpu", "cuda")] if bench.output.startswith("throughput") else [
+            bench.output]  # fmt: skip
+        names |= {f"{stem}.{suffix}" for stem in stems for suffix in ("json", "md")}
+    return names
 
 
 def output_name(name: str, result: dict) -> str:

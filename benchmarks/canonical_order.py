@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import distinct_sequences, grid_runs, paired_row, paired_summary
+from tart.core.metrics import without_predictions
 from tart.core.parallel import parallel_map
 from tart.core.params import Params
-from tart.evaluation.isomorphism import isomorphism_classes, load_token_graphs
-from tart.evaluation.metrics import without_predictions
 from tart.tokens.canonical_order import canonical_tokens
+from tart.tokens.isomorphism import isomorphism_classes, load_token_graphs
 from tart.training.tart_grid import (
     class_mean_runs,
     fit_and_score,

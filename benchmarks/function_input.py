@@ -21,9 +21,9 @@ import pyarrow.parquet as pq
 
 from benchmarks.common import distinct_sequences, grid_runs, paired_row, paired_summary
 from tart.core import files, schemas
+from tart.core.metrics import without_predictions
 from tart.core.parallel import parallel_map
 from tart.core.params import Params
-from tart.evaluation.metrics import without_predictions
 from tart.spaces.nb201.cell_function import representative_cells
 from tart.spaces.nb201.network import arch_ops, arch_string
 from tart.training.tart_grid import (

@@ -9,6 +9,7 @@ The pick is the setting with the highest validation tau summed over both sizes; 
 from __future__ import annotations
 
 import itertools
+import json
 import time
 
 import numpy as np
@@ -16,7 +17,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from tart.baselines.baselines import function_class_features, normal_scores
-from tart.evaluation.metrics import kendall_tau_b
+from tart.core.metrics import kendall_tau_b
 
 GRID = {"max_depth": [4, 6, 8], "min_samples_leaf": [1, 5, 10], "learning_rate": [0.05, 0.02],
         "max_features": [1.0, 0.5]}  # fmt: skip
@@ -64,7 +65,8 @@ def gbm_grid_benchmark(p, seeds: list[int]) -> dict:
 
 
 def gbm_grid_markdown(result: dict, top: int = 5) -> str:
-    sizes = result["sizes"]
+    result = json.loads(json.dumps(result))  # keyed as the JSON holds it (sizes as strings), fresh or read back
+    sizes = [str(n) for n in result["sizes"]]
     ranked = sorted(result["records"], key=lambda r: -sum(r["val_kendall_tau_b"].values()))
     header = ["depth", "leaf", "rate", "trees", "features", *(f"val {n}" for n in sizes), *(f"test {n}" for n in sizes)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]

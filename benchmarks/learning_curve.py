@@ -18,10 +18,10 @@ import pyarrow.parquet as pq
 
 from benchmarks.common import grid_runs
 from tart.baselines.baselines import fit_predict, function_class_features
+from tart.core.metrics import score_run, summarize_runs, without_predictions
 from tart.core.parallel import parallel_map
 from tart.core.params import Params
-from tart.evaluation.isomorphism import function_classes
-from tart.evaluation.metrics import score_run, summarize_runs, without_predictions
+from tart.spaces.nb201.cell_function import function_classes
 from tart.training.tart_grid import class_mean_runs, fit_score_predict, load_worker_tokens, protocol_labels
 
 PREDICTORS = ("tart", "tart_function", "gbm_canonical")

@@ -14,9 +14,9 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from benchmarks.common import paired_row, paired_summary
+from tart.core.metrics import kendall_tau_b
 from tart.core.parallel import parallel_map
 from tart.core.params import Params
-from tart.evaluation.metrics import kendall_tau_b
 from tart.tokens.token_set import TokenSet, load_tokens, rows_of
 from tart.training.pretrain import PretrainConfig, corpus_tokens, pretrain
 from tart.training.tart_grid import fit_and_score, load_worker_tokens, protocol_labels

@@ -9,8 +9,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tart.evaluation.isomorphism import GRAPH_COLUMNS, class_mean, function_classes, isomorphism_classes, token_graph
-from tart.evaluation.metrics import kendall_tau_b
+from tart.core.metrics import kendall_tau_b
+from tart.spaces.nb201.cell_function import function_classes
+from tart.tokens.isomorphism import GRAPH_COLUMNS, class_mean, isomorphism_classes, token_graph
 
 CHANNEL_SETS = {
     "primitive": ("tokens",),
@@ -25,7 +26,7 @@ def token_bound(tokens_dir: Path, labels: Path, train_label: str, test_label: st
     """For each channel set: the number of distinct sequences over all nets, and the Kendall tau-b (vs the test
     label) of an oracle that predicts, for every net, the mean training label of all nets with the same sequence.
     No model reading only those channels can rank better than that oracle, up to label noise. The same for the
-    isomorphism classes of the token graphs and the NB201 function classes (tart.evaluation.isomorphism), which the
+    isomorphism classes of the token graphs and the NB201 function classes (tart.tokens.isomorphism), which the
     `tart_grid` stage's `_iso` and `_function` rows average over. With `graphs_dir` also how many nodes
     tokenization dropped (nodes that do not reach the output), against the graph shards."""
     table = pa.concat_tables(pq.read_table(s) for s in sorted(tokens_dir.glob("tokens-*.parquet")))

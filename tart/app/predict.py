@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from tart.graphs.from_module import GraphBuildError, module_to_graph
-from tart.graphs.graph import ArchGraph
+from tart.graphs.graph import ArchGraph, graph_row
 from tart.spaces.nb201.network import GraphComposer
 from tart.tokens.positional import graph_input
 from tart.tokens.tokenize import tokenize_row, vocab_hash, vocabulary
@@ -59,14 +59,6 @@ def nb201_graph(arch: str) -> ArchGraph:
     return GraphComposer().graph(arch)[0]
 
 
-def graph_row(graph: ArchGraph, net: int, split: str) -> dict:
-    """An in-memory graph as a row of the graph shards (`schemas.GRAPHS`), ready for `tokenize_row`."""
-    edges = graph.edge_array()
-    return {
-        "net": net, "split": split, "num_nodes": graph.num_nodes, "primitives": graph.primitives,
-        "cells": graph.cells, "shapes": [list(s) for s in graph.shapes],
-        "edge_src": edges[:, 0].tolist(), "edge_dst": edges[:, 1].tolist(),
-    }  # fmt: skip
 
 
 def checked_vocabulary(meta: dict, checkpoint: Path) -> dict:

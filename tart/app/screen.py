@@ -17,9 +17,10 @@ import pyarrow as pa
 from scipy.stats import rankdata
 from tqdm import tqdm
 
-from tart.app.predict import checked_vocabulary, graph_row
+from tart.app.predict import checked_vocabulary
 from tart.core import files
 from tart.core.parallel import parallel_map
+from tart.graphs.graph import graph_row
 from tart.io.deepnets1m import DeepNetsFile, FormatError
 from tart.io.extract import load_node_shapes, record_row
 from tart.spaces.nb201.network import ArchStringError, GraphComposer, parse_arch

@@ -20,8 +20,8 @@ import pyarrow.parquet as pq
 from scipy import stats
 
 from tart.core import files
+from tart.core.metrics import TRANSFER_LABELS, kendall_tau_b, score_run, summarize_runs, transfer_scores
 from tart.core.params import Baselines
-from tart.evaluation.metrics import TRANSFER_LABELS, kendall_tau_b, score_run, summarize_runs, transfer_scores
 from tart.spaces.nb201.cell_function import representative_cells
 from tart.spaces.nb201.cell_paths import canonical_features, one_hot_ops, path_features
 from tart.spaces.nb201.flops import nb201_flops

@@ -13,9 +13,9 @@ from tqdm import tqdm
 
 from tart.baselines.zero_cost import PROXIES, load_minibatch, proxy_scores
 from tart.core import files, schemas
+from tart.core.metrics import TRANSFER_LABELS, bootstrap_interval, kendall_tau_b, spearman_rho, transfer_scores
 from tart.core.parallel import default_workers, parallel_map
 from tart.core.params import Proxies
-from tart.evaluation.metrics import TRANSFER_LABELS, bootstrap_interval, kendall_tau_b, spearman_rho, transfer_scores
 from tart.spaces.nb201.flops import nb201_flops
 
 _batch: tuple[torch.Tensor, torch.Tensor] | None = None  # the minibatch, set once per worker process

@@ -1,2 +1,2 @@
-"""Scoring and reporting: metrics named for what they compute, the evaluate and figures stages, the generated
-results and comparison tables, function-class means, and the DeepNets-1M protocol profile."""
+"""Scoring TART's checkpoint and reporting: the evaluate and figures stages, the generated result and comparison
+tables, and the DeepNets-1M property protocol profile."""

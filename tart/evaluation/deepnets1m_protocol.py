@@ -25,8 +25,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVR
 
+from tart.core.metrics import kendall_tau_b
 from tart.core.params import DeepNets1MProtocol
-from tart.evaluation.metrics import kendall_tau_b
 from tart.graphs.primitives import PRIMITIVES
 from tart.io.deepnets1m import read_results_labels
 from tart.io.extract import extract

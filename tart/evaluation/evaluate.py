@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tart.core import files, schemas
-from tart.evaluation.metrics import TRANSFER_LABELS, kendall_tau_b, summarize, transfer_scores
+from tart.core.metrics import TRANSFER_LABELS, kendall_tau_b, summarize, transfer_scores
 from tart.tokens.token_set import load_tokens, rows_of
 from tart.training.checkpoint import load_checkpoint
 from tart.training.targets import to_label_scale

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import networkx as nx  # noqa: E402
 import numpy as np  # noqa: E402
 
-from tart.evaluation.metrics import kendall_tau_b  # noqa: E402
+from tart.core.metrics import kendall_tau_b  # noqa: E402
 from tart.evaluation.report import table_sizes  # noqa: E402
 from tart.graphs.primitives import PRIMITIVES  # noqa: E402
 

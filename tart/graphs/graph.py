@@ -61,3 +61,13 @@ class ArchGraph:
         if not self.edges:
             return np.zeros((0, 2), dtype=np.int32)
         return np.array(sorted(self.edges), dtype=np.int32)
+
+
+def graph_row(graph: ArchGraph, net: int, split: str) -> dict:
+    """An in-memory graph as a row of the graph shards (`schemas.GRAPHS`), ready for `tokenize_row`."""
+    edges = graph.edge_array()
+    return {
+        "net": net, "split": split, "num_nodes": graph.num_nodes, "primitives": graph.primitives,
+        "cells": graph.cells, "shapes": [list(s) for s in graph.shapes],
+        "edge_src": edges[:, 0].tolist(), "edge_dst": edges[:, 1].tolist(),
+    }  # fmt: skip

@@ -19,14 +19,14 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from tart.core import files, schemas
-from tart.evaluation.isomorphism import token_graph
+from tart.tokens.isomorphism import token_graph
 from tart.tokens.tokenize import predecessor_offsets
 
 NODE_COLUMNS = ("tokens", "shape_tokens", "cells", "cell_tokens")
 
 
 def canonical_order(graph: nx.DiGraph) -> list[int]:
-    """The nodes of a token graph (`tart.evaluation.isomorphism.token_graph`) in canonical topological order."""
+    """The nodes of a token graph (`tart.tokens.isomorphism.token_graph`) in canonical topological order."""
     with warnings.catch_warnings():  # networkx 3.5 changed directed-graph hashes; they only order nodes here
         warnings.simplefilter("ignore", UserWarning)
         hashes = nx.weisfeiler_lehman_subgraph_hashes(graph, node_attr="label", iterations=3)

@@ -17,9 +17,9 @@ import torch.nn.functional as F
 from scipy import stats
 
 from tart.core import files
+from tart.core.metrics import TRANSFER_LABELS, score_run, summarize_runs
 from tart.core.parallel import parallel_map
 from tart.core.params import CellModelTraining
-from tart.evaluation.metrics import TRANSFER_LABELS, score_run, summarize_runs
 from tart.spaces.nb201.cell_function import representative_cells
 from tart.spaces.nb201.cell_paths import live_ops
 from tart.spaces.nb201.cells import adjacency, cell_ops, renumber, renumberings

@@ -19,10 +19,10 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from tart.app.predict import graph_row
 from tart.core import schemas
 from tart.core.parallel import parallel_map
 from tart.core.params import Train
+from tart.graphs.graph import graph_row
 from tart.models.transformer import TartModel
 from tart.spaces.darts.generate import VARIANTS, generate_net
 from tart.tokens.token_set import TokenSet, batch_inputs, token_set

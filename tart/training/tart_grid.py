@@ -11,10 +11,11 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from tart.core import files
+from tart.core.metrics import TRANSFER_LABELS, score_run, summarize_runs, without_predictions
 from tart.core.parallel import parallel_map
 from tart.core.params import TartGrid, Train
-from tart.evaluation.isomorphism import class_mean, function_classes, isomorphism_classes, load_token_graphs
-from tart.evaluation.metrics import TRANSFER_LABELS, score_run, summarize_runs, without_predictions
+from tart.spaces.nb201.cell_function import function_classes
+from tart.tokens.isomorphism import class_mean, isomorphism_classes, load_token_graphs
 from tart.tokens.token_set import TokenSet, load_tokens, rows_of
 from tart.training.train import fit, predict
 

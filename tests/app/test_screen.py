@@ -8,9 +8,10 @@ from helpers import train_settings
 from typer.testing import CliRunner
 
 from tart.app.cli import app
-from tart.app.predict import graph_row, nb201_graph, predict_graph
+from tart.app.predict import nb201_graph, predict_graph
 from tart.app.screen import ScreenError, deepnets_candidates, nb201_candidates, read_arch_file, screen
 from tart.core import files, schemas
+from tart.graphs.graph import graph_row
 from tart.io.deepnets1m import write_split
 from tart.spaces.nb201.network import GraphComposer, all_arch_ops, arch_string
 from tart.tokens.token_set import load_tokens

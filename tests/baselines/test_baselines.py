@@ -14,7 +14,7 @@ from tart.baselines.baselines import (
     one_hot_edges,
     run_baselines,
 )
-from tart.evaluation.metrics import summarize_runs
+from tart.core.metrics import summarize_runs
 from tart.evaluation.report import comparison_entries, comparison_markdown, cost_markdown, transfer_markdown
 from tart.spaces.nb201.cell_paths import canonical_features, live_ops
 from tart.spaces.nb201.flops import count_flops, nb201_flops
@@ -220,7 +220,7 @@ def test_tart_grid_replaces_the_single_tart_run(synthetic):
 
 
 def test_seed_ensembles_score_the_mean_prediction():
-    from tart.evaluation.metrics import kendall_tau_b
+    from tart.core.metrics import kendall_tau_b
     from tart.training.tart_grid import seed_ensembles
 
     rng = np.random.default_rng(0)

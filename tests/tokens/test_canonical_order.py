@@ -3,8 +3,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from tart.core import files, schemas
-from tart.evaluation.isomorphism import token_graph
 from tart.tokens.canonical_order import canonical_order, canonical_tokens, reorder_row
+from tart.tokens.isomorphism import token_graph
 from tart.tokens.tokenize import tokenize_row, vocabulary
 
 # One cell with two branches from node 0 to node 3: a conv then a pool, and a lone conv.

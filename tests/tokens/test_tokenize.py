@@ -1,6 +1,7 @@
 import pyarrow as pa
 
-from tart.app.predict import graph_row, nb201_graph
+from tart.app.predict import nb201_graph
+from tart.graphs.graph import graph_row
 from tart.tokens.tokenize import (
     predecessor_offsets,
     prune_row,

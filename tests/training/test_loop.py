@@ -32,7 +32,8 @@ def scripted(taus: list[float], schedule: Schedule):
 def test_keeps_the_weights_of_the_best_validation():
     model, curves, _ = scripted([0.1, 0.5, 0.3, 0.2], Schedule(epochs=4))
     assert [c["epoch"] for c in curves] == [1, 2, 3, 4]
-    assert float(model.weight) == 2.0 and best_of(curves) == {"best_epoch": 2, "best_val_kendall_tau_b": 0.5}
+    assert float(model.weight.detach()) == 2.0
+    assert best_of(curves) == {"best_epoch": 2, "best_val_kendall_tau_b": 0.5}
 
 
 def test_validates_every_eval_every_epochs_and_after_the_last():
@@ -42,18 +43,18 @@ def test_validates_every_eval_every_epochs_and_after_the_last():
 
 def test_stops_after_patience_epochs_without_improvement():
     model, curves, _ = scripted([0.1, 0.6, 0.5, 0.4, 0.9, 0.9], Schedule(epochs=6, patience=2))
-    assert [c["epoch"] for c in curves] == [1, 2, 3, 4] and float(model.weight) == 2.0
+    assert [c["epoch"] for c in curves] == [1, 2, 3, 4] and float(model.weight.detach()) == 2.0
 
 
 def test_validates_and_keeps_the_ema_weights_when_asked():
     model, _, seen = scripted([0.1, 0.2, 0.3], Schedule(epochs=3, ema=0.5))
     # EMA of the weights 1, 2, 3 with decay 0.5, starting from the first update: 1, 1.5, 2.25
-    assert seen == [1.0, 1.5, 2.25] and float(model.weight) == 2.25
+    assert seen == [1.0, 1.5, 2.25] and float(model.weight.detach()) == 2.25
 
 
 def test_nan_never_counts_as_best():
     model, curves, _ = scripted([float("nan"), 0.2, 0.1], Schedule(epochs=3))
-    assert float(model.weight) == 2.0 and best_of(curves)["best_epoch"] == 2
+    assert float(model.weight.detach()) == 2.0 and best_of(curves)["best_epoch"] == 2
     with pytest.raises(ValueError, match="NaN at every evaluation"):
         scripted([float("nan")] * 2, Schedule(epochs=2))
     assert np.isnan(curves[0]["val_kendall_tau_b"])

@@ -15,10 +15,11 @@ from collections import Counter
 from functools import cache
 
 import networkx as nx
+import numpy as np
 
 from tart.spaces.nb201.cell_paths import live_ops
 from tart.spaces.nb201.cells import EDGES
-from tart.spaces.nb201.network import OPS, all_arch_ops
+from tart.spaces.nb201.network import OPS, all_arch_ops, arch_ops
 
 
 def instance_graph(ops: tuple[str, ...]) -> nx.DiGraph:
@@ -71,3 +72,10 @@ def representatives() -> dict[tuple[str, ...], tuple[str, ...]]:
 def representative_cells(cells: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
     table = representatives()
     return [table[tuple(ops)] for ops in cells]
+
+
+def function_classes(archs: list[str]) -> np.ndarray:
+    """Class id per NB201 arch string: equal ids exactly when the cells compute the same function."""
+    _, classes = np.unique([str(cell) for cell in representative_cells([arch_ops(a) for a in archs])],
+                           return_inverse=True)  # fmt: skip
+    return classes

@@ -2,7 +2,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from tart.app.predict import graph_row, nb201_graph
+from tart.app.predict import nb201_graph
+from tart.graphs.graph import graph_row
 from tart.spaces.nb201 import cell_paths
 from tart.spaces.nb201.cell_paths import NUM_FEATURES, PATHS, canonical_features, canonical_ops, live_ops, path_features
 from tart.spaces.nb201.cells import predecessors

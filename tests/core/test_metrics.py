@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from tart.evaluation.metrics import bootstrap_interval, kendall_tau_b, mae, spearman_rho, summarize
+from tart.core.metrics import bootstrap_interval, kendall_tau_b, mae, spearman_rho, summarize
 
 
 def test_against_scipy_with_ties():
@@ -34,7 +34,7 @@ def test_summarize_rounding_is_optional():
 
 
 def test_score_run_scores_all_nets_and_the_remainder_apart():
-    from tart.evaluation.metrics import score_run
+    from tart.core.metrics import score_run
 
     rng = np.random.default_rng(3)
     true = rng.normal(size=120)

@@ -4,7 +4,8 @@ TART reads a graph's nodes in file order, so two numberings of one network can g
 belong to one isomorphism class when their token graphs (pruned at tokenization) are isomorphic with equal
 primitive and parameter-shape tokens at matched nodes. Weisfeiler-Lehman hashes bucket the graphs and VF2 splits
 any bucket the hash merged wrongly, so the classes are exact. On NB201 the cell's function classes
-(tart.spaces.nb201.cell_function) are coarser still: they also merge cells that differ only by skip connections.
+(`tart.spaces.nb201.cell_function.function_classes`) are coarser still: they also merge cells that differ only by
+skip connections.
 """
 
 from __future__ import annotations
@@ -17,9 +18,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
-
-from tart.spaces.nb201.cell_function import representative_cells
-from tart.spaces.nb201.network import arch_ops
 
 GRAPH_COLUMNS = ["net", "tokens", "shape_tokens", "edge_src", "edge_dst"]
 
@@ -66,11 +64,6 @@ def isomorphism_classes(graphs: list[nx.DiGraph], progress: bool = True) -> np.n
     return classes
 
 
-def function_classes(archs: list[str]) -> np.ndarray:
-    """Class id per NB201 arch string: equal ids exactly when the cells compute the same function."""
-    _, classes = np.unique([str(cell) for cell in representative_cells([arch_ops(a) for a in archs])],
-                           return_inverse=True)  # fmt: skip
-    return classes
 
 
 def class_mean(values: np.ndarray, classes: np.ndarray) -> np.ndarray:

@@ -4,15 +4,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tart.evaluation.isomorphism import (
-    class_mean,
-    function_classes,
-    isomorphism_classes,
-    load_token_graphs,
-    token_graph,
-)
-from tart.evaluation.metrics import kendall_tau_b
+from tart.core.metrics import kendall_tau_b
+from tart.spaces.nb201.cell_function import function_classes
 from tart.spaces.nb201.network import arch_string
+from tart.tokens.isomorphism import class_mean, isomorphism_classes, load_token_graphs, token_graph
 from tart.training.tart_grid import class_mean_runs
 
 
