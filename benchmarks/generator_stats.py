@@ -4,7 +4,7 @@ python -m benchmarks generator-stats [NETS]
 
 Compared: node counts, parameter counts (two-sample Kolmogorov-Smirnov), primitive frequencies (share of all
 nodes), and per-net traits read from `net_args` (msa / cse / none in the genotype, cells, steps, head, norm).
-The reference files lack most msa/cse nodes (quirk 2 of their README), so node statistics of our nets are given
+The reference files lack most msa/cse nodes (their writer contracted them), so node statistics of our nets are given
 both as generated and with msa/cse nodes contracted, which is how the original generator would have written them.
 """
 

@@ -6,8 +6,7 @@ import sys
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from conftest import ROOT
-from helpers import train_settings
+from helpers import ROOT, train_settings
 from typer.testing import CliRunner
 
 from tart.app.cli import app
@@ -154,3 +153,14 @@ def test_generate_and_properties_commands(tmp_path):
     result = runner.invoke(app, ["generate", str(out), "--count", "5", "--seed", "9", "--params",
                                  str(ROOT / "params.yaml")])  # fmt: skip
     assert result.exit_code == 1 and "other settings" in result.output
+
+
+def test_settings_come_from_tart_params_or_fail_with_one_clear_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no params.yaml here
+    monkeypatch.delenv("TART_PARAMS", raising=False)
+    result = runner.invoke(app, ["info"])
+    assert result.exit_code == 2 and "params.yaml: no such params file" in result.output
+    assert "Traceback" not in result.output
+    monkeypatch.setenv("TART_PARAMS", str(ROOT / "params.yaml"))
+    result = runner.invoke(app, ["info"])
+    assert result.exit_code == 0, result.output

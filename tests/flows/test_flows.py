@@ -17,7 +17,7 @@ def test_split_task(tmp_path):
 
 
 def test_fetch_task(mirror, tmp_path):
-    from conftest import ROOT
+    from helpers import ROOT
 
     from flows.fetch import fetch_files
 

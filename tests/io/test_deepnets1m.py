@@ -109,9 +109,8 @@ def test_writer_leaves_nothing_on_failure(tmp_path):
 
 
 def test_writer_nodes_follow_adj_order(tmp_path):
-    w = Writer(tmp_path / "w.hdf5", tmp_path / "w.json", "val")
-    w.add(tiny_graphs()[1], {})
-    w.close()
+    with Writer(tmp_path / "w.hdf5", tmp_path / "w.json", "val") as writer:
+        writer.add(tiny_graphs()[1], {})
     with h5py.File(tmp_path / "w.hdf5", "r") as f:
         nodes = f["val"]["0"]["nodes"][()]
     assert nodes[:, 0].tolist() == [PRIMITIVE_ID[p] for p in ("input", "conv", "bn", "sum")]

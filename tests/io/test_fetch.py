@@ -48,7 +48,7 @@ def test_env_mirror_wins(monkeypatch, tmp_path):
 
 
 def test_project_manifest_matches_mirror(mirror, tmp_path):
-    from conftest import ROOT
+    from helpers import ROOT
 
     entries = read_manifest(ROOT / "data" / "manifest.tsv")
     files = [p for p in entries if p.startswith("nb201_")]

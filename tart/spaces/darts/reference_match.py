@@ -1,7 +1,7 @@
 """Does a rebuilt graph equal a graph stored by the original DeepNets-1M generator, given its row-order quirk?
 
-The original writer lists `adj` in a global topological order but writes the `nodes` rows grouped by cell (quirk 1
-of `deepnets1m_format_reference/README.md`). So a stored net is explained by our graph when some one-to-one map
+The original writer lists `adj` in a global topological order but writes the `nodes` rows grouped by cell (the first
+quirk of the published files, docs/data.md). So a stored net is explained by our graph when some one-to-one map
 from `adj` rows to our nodes (a) carries every edge onto an edge and back, and (b) gives, cell by cell, the labels
 that the stored rows of that cell list in `adj` order. The original writer gives a parameter-free node (sum, concat,
 pooling) the cell of the last parameter node before it in `adj` order, not the cell whose code ran it, so the
