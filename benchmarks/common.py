@@ -69,7 +69,6 @@ def paired_summary(tau: dict[tuple[int, int, str], float], sizes: list[int], see
     return summary
 
 
-
 def paired_row(size: str, entry: dict, arms: tuple[str, ...], gains: tuple[str, ...] = ("gain_per_seed",)) -> str:
     """One markdown row of a `paired_summary`-style entry: the size, "mean ± std" of each arm, then the per-seed
     gains under each key of `gains`."""
@@ -78,7 +77,6 @@ def paired_row(size: str, entry: dict, arms: tuple[str, ...], gains: tuple[str, 
 
 
 SEQUENCE_COLUMNS = ["tokens", "shape_tokens", "near_tokens", "far_tokens"]
-
 
 
 def distinct_sequences(tokens_dir: Path) -> int:

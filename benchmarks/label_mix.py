@@ -31,8 +31,6 @@ def mixed_column(y: np.ndarray, extra: np.ndarray, n_train: int, val_size: int) 
     return out
 
 
-
-
 def label_mix_benchmark(p: Params, sizes: list[int], seeds: list[int], workers: int = 2,
                         grid_report: Path = Path("reports/tart_grid.json")) -> dict:  # fmt: skip
     if p.train.aux_targets:

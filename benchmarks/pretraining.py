@@ -53,10 +53,6 @@ def zero_shot(p: Params, corpus: TokenSet, corpus_params: np.ndarray, n_fit: int
             "nb201_params_itself_test_acc": kendall_tau_b(params, test)}  # fmt: skip
 
 
-
-
-
-
 def pretraining_benchmark(p: Params, cfg: PretrainConfig, train_sizes: list[int], seeds: list[int],
                           workers: int = 2) -> dict:  # fmt: skip
     corpus, corpus_params = corpus_tokens(cfg, p.train, workers)

@@ -20,7 +20,6 @@ CHANNEL_SETS = {
 }
 
 
-
 def token_bound(tokens_dir: Path, labels: Path, train_label: str, test_label: str,
                 graphs_dir: Path | None = None) -> dict:  # fmt: skip
     """For each channel set: the number of distinct sequences over all nets, and the Kendall tau-b (vs the test
@@ -53,12 +52,10 @@ def token_bound(tokens_dir: Path, labels: Path, train_label: str, test_label: st
     return result
 
 
-
 def class_oracle(classes: np.ndarray, y_train: np.ndarray, y_test: np.ndarray, count: str = "classes") -> dict:
     """The number of classes and the tau-b of predicting each net's class-mean training label."""
     oracle = class_mean(y_train, classes)
     return {count: int(classes.max()) + 1, "oracle_kendall_tau_b": kendall_tau_b(oracle, y_test)}
-
 
 
 def dropped_nodes(graphs_dir: Path, tokens_per_net: dict[int, int]) -> dict:
@@ -74,7 +71,6 @@ def dropped_nodes(graphs_dir: Path, tokens_per_net: dict[int, int]) -> dict:
     return {"nets": len(nets), "nets_with_dead_nodes": int((tokens < nodes).sum()),
             "share": float((tokens < nodes).mean()), "mean_nodes_built": float(nodes.mean()),
             "mean_tokens": float(tokens.mean())}  # fmt: skip
-
 
 
 def token_bound_markdown(result: dict) -> str:

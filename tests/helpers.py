@@ -100,7 +100,6 @@ def copy_workspace(source: Path, target: Path) -> Path:
 CHANNELS = ("tokens", "shape_tokens", "near_tokens", "far_tokens")
 
 
-
 def synthetic_tokens(tmp_path, n=60):
     """Chains of convs and pools whose label is the number of convs: learnable from the tokens."""
     rng = np.random.default_rng(0)
@@ -162,12 +161,12 @@ def yaml_params() -> dict:
 
 def train_settings(**overrides) -> Train:
     """The `train` section of params.yaml with `overrides`: tests state only what they change."""
-    return Train(**{**yaml_params()["train"], **overrides})
+    return settings("train", **overrides)
 
 
 def narformer_section(**overrides) -> NarFormer:
     """The `narformer` section of params.yaml with `overrides`."""
-    return NarFormer(**{**yaml_params()["narformer"], **overrides})
+    return settings("narformer", **overrides)
 
 
 def fit_config(**overrides) -> FitConfig:

@@ -2,7 +2,6 @@
 with real NB201 cells (the numbers themselves come from `python -m benchmarks function-input`)."""
 
 
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq

@@ -2,7 +2,6 @@
 `python -m benchmarks learning-curve`)."""
 
 
-
 import json
 
 import pytest

@@ -2,9 +2,6 @@
 measured (the numbers themselves come from `python -m benchmarks ...`, not from tests)."""
 
 
-
-
-
 import json
 
 import numpy as np
