@@ -26,6 +26,24 @@ def _params(path: Path | None):
         raise typer.Exit(2) from exc
 
 
+CHECKPOINT = typer.Option(help="checkpoint (default: the pipeline's paths.model inside a workspace, else the "
+                                "checkpoint shipped with the package)")  # fmt: skip
+
+
+def _checkpoint(given: Path | None, params: Path | None):
+    """The checkpoint to use (tart/app/checkpoints.py), announced on stderr so stdout stays machine-readable."""
+    from tart.app.checkpoints import CheckpointError, choose
+    from tart.core.params import ParamsError
+
+    try:
+        chosen = choose(given, params)
+    except (CheckpointError, ParamsError) as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"using {chosen.describe()}", err=True)
+    return chosen
+
+
 @app.command()
 def fetch(params: Annotated[Path | None, PARAMS] = None) -> None:
     """Copy (from the mirror) or download the shared files named in params, verifying sha256."""
@@ -46,16 +64,17 @@ def predict(
     model: Annotated[str | None, typer.Argument(help="PATH.py:FACTORY returning a torch.nn.Module")] = None,
     input_shape: Annotated[str, typer.Option(help="input shape without batch, e.g. 3,32,32")] = "3,32,32",
     nb201: Annotated[str | None, typer.Option(help="an NB201 architecture string instead of a model file")] = None,
-    checkpoint: Annotated[Path | None, typer.Option(help="checkpoint (default: paths.model of params)")] = None,
+    checkpoint: Annotated[Path | None, CHECKPOINT] = None,
     params: Annotated[Path | None, PARAMS] = None,
 ) -> None:
-    """Predict the trained accuracy of a network with the pipeline's checkpoint."""
+    """Predict the trained accuracy of a network, and say how far it lies from the checkpoint's training nets."""
     from tart.app.predict import PredictError, load_factory, module_graph, nb201_graph, predict_graph
+    from tart.app.screen import ScreenError
     from tart.spaces.nb201.network import ArchStringError
 
     if (model is None) == (nb201 is None):
         raise typer.BadParameter("give either PATH.py:FACTORY or --nb201 'ARCH STRING'")
-    checkpoint = checkpoint or _params(params).paths.model
+    checkpoint = _checkpoint(checkpoint, params).path
     try:
         if nb201 is not None:
             graph = nb201_graph(nb201)
@@ -63,12 +82,19 @@ def predict(
             shape = tuple(int(s) for s in input_shape.split(","))
             graph = module_graph(load_factory(model), shape)
         result = predict_graph(graph, checkpoint)
-    except (PredictError, ArchStringError, FileNotFoundError) as exc:
+    except (PredictError, ScreenError, ArchStringError, FileNotFoundError) as exc:
         typer.secho(str(exc), fg="red", err=True)
         raise typer.Exit(1) from exc
     except ValueError as exc:  # int() on a malformed --input-shape
         raise typer.BadParameter(f"--input-shape {input_shape!r}: {exc}") from exc
     typer.echo(json.dumps(result, indent=2))
+    distribution = result["distribution"]
+    if distribution is None:
+        typer.secho("note: this checkpoint has no training profile; how far the network lies from its training nets "
+                    "is unknown (`dvc repro package` writes one)", fg="yellow", err=True)  # fmt: skip
+    elif distribution["outside"]:
+        typer.secho(f"warning: outside the checkpoint's training distribution: {distribution['why']}. The "
+                    "prediction is an extrapolation.", fg="yellow", err=True)  # fmt: skip
 
 
 @app.command()
@@ -82,17 +108,17 @@ def screen(
     shapes: Annotated[Path | None, typer.Option(help="HDF5: node-shapes Parquet (net, shapes) of the split")] = None,
     top: Annotated[int, typer.Option(help="print the best N")] = 10,
     workers: Annotated[int | None, typer.Option(help="processes converting NB201 strings (default: all cores)")] = None,
-    checkpoint: Annotated[Path | None, typer.Option(help="checkpoint (default: paths.model of params)")] = None,
+    checkpoint: Annotated[Path | None, CHECKPOINT] = None,
     params: Annotated[Path | None, PARAMS] = None,
 ) -> None:
-    """Predict and rank many networks at once with the pipeline's checkpoint."""
+    """Predict and rank many networks at once; flags those outside the checkpoint's training distribution."""
     import time
 
     from tart.app import screen as screening
     from tart.app.predict import PredictError
     from tart.io.deepnets1m import FormatError
 
-    checkpoint = checkpoint or _params(params).paths.model
+    checkpoint = _checkpoint(checkpoint, params).path
     start = time.perf_counter()
     try:
         if candidates.suffix in (".hdf5", ".h5"):
@@ -107,11 +133,21 @@ def screen(
     screening.write_screen(table, out)
     seconds = time.perf_counter() - start
     best = table.sort_by("rank").slice(0, top).to_pylist()
-    typer.echo(f"rank  predicted {facts['label']}  source")
+    typer.echo(f"rank  predicted {facts['label']}  distance  source")
     for row in best:
-        typer.echo(f"{row['rank']:>4}  {row['prediction']:>{len(facts['label']) + 10}.3f}  {row['source']}")
+        distance = "       -" if row["distance"] is None else f"{row['distance']:8.2f}"
+        flag = "  (outside)" if row["outside"] else ""
+        typer.echo(f"{row['rank']:>4}  {row['prediction']:>{len(facts['label']) + 10}.3f}  {distance}  "
+                   f"{row['source']}{flag}")  # fmt: skip
     typer.echo(f"screened {table.num_rows:,} candidates in {seconds:.1f} s ({table.num_rows / seconds:,.0f} per "
                f"second) with {facts['checkpoint']}; wrote {out}")  # fmt: skip
+    if not facts["profile"]:
+        typer.secho("note: this checkpoint has no training profile; the distance columns are empty", fg="yellow",
+                    err=True)  # fmt: skip
+    elif facts["outside"]:
+        typer.secho(f"warning: {facts['outside']:,} of {table.num_rows:,} candidates lie outside the checkpoint's "
+                    "training distribution (column `outside`; `unseen_tokens` and `distance` say why)",
+                    fg="yellow", err=True)  # fmt: skip
 
 
 @app.command()
@@ -143,21 +179,32 @@ def train(
 
 
 @app.command()
-def info(params: Annotated[Path | None, PARAMS] = None) -> None:
-    """Data, checkpoint and package versions."""
-    p = _params(params)
+def info(
+    checkpoint: Annotated[Path | None, CHECKPOINT] = None,
+    params: Annotated[Path | None, PARAMS] = None,
+) -> None:
+    """The checkpoint predict and screen would use (what it was trained on, its scores), the data files of the
+    workspace when inside one, and package versions."""
+    from tart.core.params import params_path
     from tart.core.provenance import PACKAGES, package_version
-    from tart.training.checkpoint import card_path
+    from tart.training.checkpoint import read_card
 
-    card = card_path(p.paths.model)
-    checkpoint = json.loads(card.read_text()) if card.exists() else None
-
+    chosen = _checkpoint(checkpoint, params)
+    card = read_card(chosen.path)
     report = {
-        "raw_files": {f: (p.paths.raw / f).exists() for f in p.fetch.files},
-        "checkpoint": str(p.paths.model) if checkpoint else None,
-        "checkpoint_best_val_kendall_tau_b": checkpoint["best_val_kendall_tau_b"] if checkpoint else None,
-        "versions": {name: package_version(name) for name in PACKAGES},
+        "checkpoint": str(chosen.path),
+        "checkpoint_source": chosen.source,
+        "trained_on": card.get("training"),
+        "label": card["params"]["target"],
+        "best_val_kendall_tau_b": card["best_val_kendall_tau_b"],
+        "scores": card.get("scores"),
+        "code_commit": card.get("code_commit"),
+        "vocab_hash": card["vocab_hash"],
     }
+    if chosen.source == "pipeline" or params_path(params).is_file():
+        p = _params(params)
+        report["raw_files"] = {f: (p.paths.raw / f).exists() for f in p.fetch.files}
+    report["versions"] = {name: package_version(name) for name in PACKAGES}
     typer.echo(json.dumps(report, indent=2))
 
 

@@ -5,17 +5,14 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-import numpy as np
-import torch
+import pyarrow as pa
 from torch import nn
 
+from tart.app.distribution import reasons
+from tart.app.screen import Candidates, screen
 from tart.graphs.from_module import GraphBuildError, module_to_graph
 from tart.graphs.graph import ArchGraph, graph_row
 from tart.spaces.nb201.network import GraphComposer
-from tart.tokens.positional import graph_input
-from tart.tokens.tokenize import tokenize_row, vocab_hash, vocabulary
-from tart.training.checkpoint import load_checkpoint
-from tart.training.targets import to_label_scale
 
 
 class PredictError(ValueError):
@@ -59,35 +56,25 @@ def nb201_graph(arch: str) -> ArchGraph:
     return GraphComposer().graph(arch)[0]
 
 
-
-
-def checked_vocabulary(meta: dict, checkpoint: Path) -> dict:
-    """This code's token vocabulary, if it is the one the checkpoint was trained with."""
-    vocab = vocabulary()
-    if vocab_hash(vocab) != meta["vocab_hash"]:
-        raise PredictError(f"{checkpoint}: trained with vocabulary {meta['vocab_hash']}, this code has "
-                           f"{vocab_hash(vocab)}; retrain (dvc repro) or use a matching version")  # fmt: skip
-    return vocab
-
-
 def predict_graph(graph: ArchGraph, checkpoint: Path) -> dict:
-    """Prediction of `checkpoint` for `graph`, in the units of its training label."""
-    model, meta = load_checkpoint(checkpoint)
-    vocab = checked_vocabulary(meta, checkpoint)
-    tokens = tokenize_row(graph_row(graph, 0, "user"), vocab)
-    if tokens["length"] > model.cfg.max_len:
-        raise PredictError(f"the graph has {tokens['length']} nodes that reach its output; {checkpoint} handles at "
-                           f"most {model.cfg.max_len}")  # fmt: skip
-    ids = torch.tensor(np.stack([tokens[c] for c in meta["channels"]], axis=-1))[None]  # (1, L, C)
-    encoding = graph_input(model.cfg.graph_pe, model.cfg.pe_dim, [tokens["length"]], [tokens["edge_src"]],
-                           [tokens["edge_dst"]])  # fmt: skip
-    model.eval()
-    with torch.no_grad():
-        raw = model(ids, encoding)[:, 0].numpy()
+    """Prediction of `checkpoint` for `graph`, in the units of its training label, and where the graph lies against
+    the checkpoint's training profile (`distribution`: None when the checkpoint has none)."""
+    single = Candidates(["the network"], [pa.Table.from_pylist([graph_row(graph, 0, "user")])])
+    table, facts = screen(single, checkpoint, progress=False)
+    row = table.to_pylist()[0]
+    distribution = None
+    if facts["profile"]:
+        distribution = {
+            "unseen_tokens": row["unseen_tokens"],
+            "distance": row["distance"],
+            "outside": row["outside"],
+            "why": reasons(row["unseen_tokens"], row["live_nodes"], row["distance"], facts["training_live_nodes"]),
+        }
     return {
-        "label": meta["params"]["target"],
-        "prediction": float(to_label_scale(raw, meta["target_scale"])[0]),
-        "num_nodes": graph.num_nodes,
-        "live_nodes": tokens["length"],  # the nodes that reach the output: the ones tokenized
+        "label": facts["label"],
+        "prediction": row["prediction"],
+        "num_nodes": row["num_nodes"],
+        "live_nodes": row["live_nodes"],  # the nodes that reach the output: the ones tokenized
         "checkpoint": str(checkpoint),
+        "distribution": distribution,
     }

@@ -17,7 +17,8 @@ import pyarrow as pa
 from scipy.stats import rankdata
 from tqdm import tqdm
 
-from tart.app.predict import checked_vocabulary
+from tart.app.checkpoints import training_profile
+from tart.app.distribution import assess
 from tart.core import files
 from tart.core.parallel import parallel_map
 from tart.graphs.graph import graph_row
@@ -25,7 +26,7 @@ from tart.io.deepnets1m import DeepNetsFile, FormatError
 from tart.io.extract import load_node_shapes, record_row
 from tart.spaces.nb201.network import ArchStringError, GraphComposer, parse_arch
 from tart.tokens.token_set import token_set
-from tart.tokens.tokenize import tokenize_table
+from tart.tokens.tokenize import tokenize_table, vocab_hash, vocabulary
 from tart.training.checkpoint import load_checkpoint
 from tart.training.targets import to_label_scale
 from tart.training.train import predict
@@ -42,6 +43,10 @@ SCREEN = pa.schema([
     ("rank", pa.int64()),  # 1 = highest prediction; ties share the lowest rank
     ("num_nodes", pa.int32()),  # nodes of the converted graph
     ("live_nodes", pa.int32()),  # nodes that reach the output: the ones tokenized
+    # against the checkpoint's training profile (tart/app/distribution.py); null when it has none
+    ("unseen_tokens", pa.int32()),  # token positions holding an id no training net has
+    ("distance", pa.float64()),  # to the nearest training net in the model's embedding, in units of its reach
+    ("outside", pa.bool_()),  # unseen tokens, a live-node count outside the training range, or distance > 1
 ])  # fmt: skip
 
 
@@ -133,14 +138,27 @@ def deepnets_candidates(h5: Path, meta: Path, split: str, shapes: Path | None = 
     return Candidates([f"{split}/{index}" for index in range(count)], chunks())
 
 
-def screen(candidates: Candidates, checkpoint: Path, batch_size: int = 256) -> tuple[pa.Table, dict]:
-    """Predict every candidate with `checkpoint`; returns the `SCREEN` table (input order) and the checkpoint's
-    facts (its training label)."""
+def checked_vocabulary(meta: dict, checkpoint: Path) -> dict:
+    """This code's token vocabulary, if it is the one the checkpoint was trained with."""
+    vocab = vocabulary()
+    if vocab_hash(vocab) != meta["vocab_hash"]:
+        raise ScreenError(f"{checkpoint}: trained with vocabulary {meta['vocab_hash']}, this code has "
+                          f"{vocab_hash(vocab)}; retrain (dvc repro) or use a matching version")  # fmt: skip
+    return vocab
+
+
+def screen(candidates: Candidates, checkpoint: Path, batch_size: int = 256,
+           progress: bool = True) -> tuple[pa.Table, dict]:  # fmt: skip
+    """Predict every candidate with `checkpoint` and measure it against the checkpoint's training profile (when it
+    has one: `tart/app/checkpoints.py`); returns the `SCREEN` table (input order) and facts about the checkpoint
+    (its training label, whether a profile was found, how many candidates lie outside it)."""
     model, meta = load_checkpoint(checkpoint)
     vocab = checked_vocabulary(meta, checkpoint)
+    known = training_profile(checkpoint)
     channels, cfg = tuple(meta["channels"]), model.cfg
-    predictions, num_nodes, live_nodes = [], [], []
-    with tqdm(total=len(candidates.sources), desc="screen", unit="net") as bar:
+    names = ("prediction", "num_nodes", "live_nodes", "unseen_tokens", "distance", "outside")
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    with tqdm(total=len(candidates.sources), desc="screen", unit="net", disable=not progress) as bar:
         for graphs in candidates.chunks:
             tokens = tokenize_table(graphs, vocab)
             lengths = tokens["length"].to_numpy()
@@ -151,19 +169,27 @@ def screen(candidates: Candidates, checkpoint: Path, batch_size: int = 256) -> t
                                   f"reach its output; {checkpoint} handles at most {cfg.max_len}")  # fmt: skip
             ts = token_set(tokens, channels, vocab, cfg.graph_pe, cfg.pe_dim)
             raw = predict(model, ts, np.arange(len(lengths)), batch_size, meta["params"]["precision"])
-            predictions.append(to_label_scale(raw, meta["target_scale"]))
-            num_nodes.append(graphs["num_nodes"].to_numpy())
-            live_nodes.append(lengths)
+            parts["prediction"].append(to_label_scale(raw, meta["target_scale"]))
+            parts["num_nodes"].append(graphs["num_nodes"].to_numpy())
+            parts["live_nodes"].append(lengths)
+            if known is not None:
+                found = assess(known, model, ts)
+                parts["unseen_tokens"].append(found.unseen_tokens)
+                parts["distance"].append(found.distance)
+                parts["outside"].append(found.outside)
             bar.update(len(lengths))
-    prediction = np.concatenate(predictions)
+    prediction = np.concatenate(parts["prediction"])
     if len(prediction) != len(candidates.sources):
         raise ScreenError(f"converted {len(prediction)} of {len(candidates.sources)} candidates")
-    table = pa.table({
-        "candidate": np.arange(len(prediction)), "source": candidates.sources, "prediction": prediction,
-        "rank": rankdata(-prediction, method="min").astype(np.int64),
-        "num_nodes": np.concatenate(num_nodes), "live_nodes": np.concatenate(live_nodes),
-    })  # fmt: skip
-    return table.cast(SCREEN), {"label": meta["params"]["target"], "checkpoint": str(checkpoint)}
+    columns = {"candidate": np.arange(len(prediction)), "source": candidates.sources, "prediction": prediction,
+               "rank": rankdata(-prediction, method="min").astype(np.int64),
+               "num_nodes": np.concatenate(parts["num_nodes"]), "live_nodes": np.concatenate(parts["live_nodes"])}
+    for name in ("unseen_tokens", "distance", "outside"):  # unknown (null) without a training profile
+        columns[name] = np.concatenate(parts[name]) if known is not None else pa.nulls(len(prediction))
+    facts = {"label": meta["params"]["target"], "checkpoint": str(checkpoint), "profile": known is not None,
+             "outside": int(columns["outside"].sum()) if known is not None else None,
+             "training_live_nodes": known.live_nodes if known is not None else None}  # fmt: skip
+    return pa.table(columns).cast(SCREEN), facts
 
 
 def write_screen(table: pa.Table, path: Path) -> None:

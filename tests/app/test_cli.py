@@ -56,7 +56,7 @@ def checkpoint(tmp_path):
 def test_predict_a_model_file(checkpoint):
     result = runner.invoke(app, ["predict", f"{checkpoint.parent}/models.py:small", "--checkpoint", str(checkpoint)])
     assert result.exit_code == 0, result.output
-    out = json.loads(result.output)
+    out = json.loads(result.stdout)
     assert out["num_nodes"] == out["live_nodes"] == 7 and out["checkpoint"] == str(checkpoint)
     assert np.isfinite(out["prediction"])
 
@@ -65,7 +65,7 @@ def test_predict_drops_nodes_that_do_not_reach_the_output(checkpoint):
     args = ["predict", f"{checkpoint.parent}/models.py:with_dead_branch", "--checkpoint", str(checkpoint)]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    out = json.loads(result.output)
+    out = json.loads(result.stdout)
     assert out["num_nodes"] == 8 and out["live_nodes"] == 7
 
 
@@ -158,9 +158,12 @@ def test_generate_and_properties_commands(tmp_path):
 def test_settings_come_from_tart_params_or_fail_with_one_clear_error(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no params.yaml here
     monkeypatch.delenv("TART_PARAMS", raising=False)
-    result = runner.invoke(app, ["info"])
+    result = runner.invoke(app, ["fetch"])
     assert result.exit_code == 2 and "params.yaml: no such params file" in result.output
     assert "Traceback" not in result.output
+    monkeypatch.setenv("TART_PARAMS", str(tmp_path / "elsewhere.yaml"))  # a named params file must exist
+    result = runner.invoke(app, ["info"])
+    assert result.exit_code == 2 and "elsewhere.yaml: no such params file" in result.output
     monkeypatch.setenv("TART_PARAMS", str(ROOT / "params.yaml"))
     result = runner.invoke(app, ["info"])
     assert result.exit_code == 0, result.output

@@ -87,7 +87,10 @@ def test_cli_writes_the_ranked_table(nb201_checkpoint, tmp_path):
                                  str(nb201_checkpoint), "--top", "3", "--workers", "1"])  # fmt: skip
     assert result.exit_code == 0, result.output
     table = pq.read_table(out)
-    assert table.schema.names == ["candidate", "source", "prediction", "rank", "num_nodes", "live_nodes"]
+    assert table.schema.names == ["candidate", "source", "prediction", "rank", "num_nodes", "live_nodes",
+                                  "unseen_tokens", "distance", "outside"]  # fmt: skip
+    assert table["outside"].null_count == 4  # the fixture's checkpoint has no training profile
+    assert "no training profile" in result.stderr
     assert sorted(table["rank"].to_pylist())[0] == 1 and table["source"].to_pylist() == ARCHS[:4]
     best = table.sort_by("rank")["source"][0].as_py()
     printed = result.stdout.splitlines()  # the progress bar goes to stderr
