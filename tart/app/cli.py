@@ -13,6 +13,7 @@ from tart.core import files
 
 app = typer.Typer(help="TART: predict a network's trained accuracy from its architecture.", no_args_is_help=True)
 
+WIDE_REPORT = 110  # terminal columns from which `report diff` prints one table row per metric
 PARAMS = typer.Option(help="params file (default: $TART_PARAMS, else params.yaml in the working directory)")
 
 
@@ -278,7 +279,7 @@ def report_diff(
     params: Annotated[Path | None, PARAMS] = None,
 ) -> None:
     """Metric changes between two revisions, judged against the bootstrap intervals."""
-    from tart.ops.compare import VERDICT_TEXT, compare, markdown, overall, rows
+    from tart.ops.compare import VERDICT_TEXT, compare, markdown, overall, rows, stacked
     from tart.ops.revisions import RevisionError, read_metrics
 
     if output not in ("table", "markdown", "json"):
@@ -301,13 +302,17 @@ def report_diff(
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(title=f"{metrics}: {rev_a} -> {rev_b}")
-        for column in ("metric", rev_a, rev_b, "delta", "verdict"):
-            table.add_column(column, justify="left" if column in ("metric", "verdict") else "right")
-        for row in rows(changes):
-            table.add_row(*row)
         console = Console()
-        console.print(table)
+        if console.width >= WIDE_REPORT:
+            table = Table(title=f"{metrics}: {rev_a} -> {rev_b}")
+            for column in ("metric", rev_a, rev_b, "delta", "verdict"):
+                table.add_column(column, justify="left" if column in ("metric", "verdict") else "right")
+            for row in rows(changes, between="\n"):
+                table.add_row(*row)
+            console.print(table)
+        else:  # one metric per two lines: names and values stay whole on a narrow terminal
+            console.print(f"{metrics}: {rev_a} -> {rev_b}", highlight=False)
+            console.print(stacked(changes, rev_a, rev_b), highlight=False, end="")
         console.print(f"verdict ({primary}): [bold]{VERDICT_TEXT[verdict]}[/bold]")
     if fail_on_worse and verdict == "worse":
         raise typer.Exit(2)

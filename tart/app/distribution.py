@@ -121,6 +121,6 @@ def reasons(unseen_tokens: int, live_nodes: int, distance: float, live_range: tu
     if not low <= live_nodes <= high:
         found.append(f"{live_nodes} live nodes, outside the training range {low}-{high}")
     if distance > FAR:
-        found.append(f"distance {distance:.2f} to the nearest training net in the model's embedding ({REACH_QUANTILE:.0%} "
-                     f"of the training nets lie within {FAR:.0f} of their nearest neighbour)")
+        found.append(f"distance {distance:.2f} to the nearest training net in the model's embedding "
+                     f"({REACH_QUANTILE:.0%} of the training nets lie within {FAR:.0f} of their nearest neighbour)")
     return "; ".join(found)

@@ -7,13 +7,15 @@ from dataclasses import dataclass
 
 CI_SUFFIX = "_ci95"
 LOWER_IS_BETTER = ("mae",)
+DIGITS = 4  # reports show values to 4 decimals; a difference below that is not called a change
 
 VERDICT_TEXT = {
     "better": "better beyond noise",
     "worse": "worse beyond noise",
     "noise": "unchanged within noise",
     "identical": "identical",
-    "changed": "changed",
+    "changed": "changed (no interval to judge by)",
+    "below_shown": f"differs below {10**-DIGITS:g} (no interval)",
     "new": "new",
     "removed": "removed",
 }
@@ -52,7 +54,9 @@ def _verdict(metric: str, old: object, new: object, old_ci, new_ci) -> str:
         return "identical"
     numeric = all(isinstance(v, int | float) and math.isfinite(v) for v in (old, new))
     if not (numeric and old_ci and new_ci):
-        return "changed"
+        # without intervals only the size of the change can be told; one hidden by rounding is not reported as one
+        small = numeric and isinstance(old, float) and abs(new - old) < 0.5 * 10**-DIGITS
+        return "below_shown" if small else "changed"
     # Beyond noise only when each point lies outside the other run's 95% bootstrap interval.
     if old_ci[0] <= new <= old_ci[1] or new_ci[0] <= old <= new_ci[1]:
         return "noise"
@@ -86,20 +90,27 @@ def overall(changes: list[Change], primary: str) -> str:
     raise KeyError(f"primary metric {primary!r} not in the results (have: {known})")
 
 
-def _fmt(value: object, ci: tuple[float, float] | None = None) -> str:
+def _fmt(value: object, ci: tuple[float, float] | None = None, between: str = " ") -> str:
     if value is None:
         return "-"
-    text = f"{value:.4f}" if isinstance(value, float) else str(value)
-    return f"{text} [{ci[0]:.4f}, {ci[1]:.4f}]" if ci else text
+    text = f"{value:.{DIGITS}f}" if isinstance(value, float) else str(value)
+    return f"{text}{between}[{ci[0]:.{DIGITS}f}, {ci[1]:.{DIGITS}f}]" if ci else text
 
 
-def rows(changes: list[Change]) -> list[list[str]]:
-    """Metric, old (interval), new (interval), delta, verdict: one list of strings per metric."""
-    out = []
-    for c in changes:
-        delta = "" if c.delta is None else f"{c.delta:+d}" if isinstance(c.delta, int) else f"{c.delta:+.4f}"
-        out.append([c.metric, _fmt(c.old, c.old_ci), _fmt(c.new, c.new_ci), delta, VERDICT_TEXT[c.verdict]])
-    return out
+def _delta(change: Change) -> str:
+    d = change.delta
+    if d is None:
+        return ""
+    if isinstance(d, int):
+        return f"{d:+d}"
+    return f"{d:+.1e}" if 0 < abs(d) < 0.5 * 10**-DIGITS else f"{d:+.{DIGITS}f}"  # never a "+0.0000" change
+
+
+def rows(changes: list[Change], between: str = " ") -> list[list[str]]:
+    """Metric, old (interval), new (interval), delta, verdict: one list of strings per metric; `between` separates
+    a value from its interval ("\n" stacks them for a narrow terminal)."""
+    return [[c.metric, _fmt(c.old, c.old_ci, between), _fmt(c.new, c.new_ci, between), _delta(c),
+             VERDICT_TEXT[c.verdict]] for c in changes]  # fmt: skip
 
 
 def markdown(changes: list[Change], old_label: str, new_label: str, primary: str) -> str:
@@ -113,4 +124,15 @@ def markdown(changes: list[Change], old_label: str, new_label: str, primary: str
         "|---|---|---|---|---|",
     ]
     lines += ["| " + " | ".join(r) + " |" for r in rows(changes)]
+    return "\n".join(lines) + "\n"
+
+
+def stacked(changes: list[Change], old_label: str, new_label: str) -> str:
+    """A plain-text report for a narrow terminal (fits 80 columns whatever the metric names): per metric, its full
+    name and verdict, then old and new values with their intervals and the change."""
+    lines = [f"old = {old_label}, new = {new_label}; [95% bootstrap interval]", ""]
+    for c in changes:
+        lines.append(f"{c.metric}: {VERDICT_TEXT[c.verdict]}")
+        delta = _delta(c)
+        lines.append(f"  old {_fmt(c.old, c.old_ci)}  new {_fmt(c.new, c.new_ci)}" + (f"  {delta}" if delta else ""))
     return "\n".join(lines) + "\n"

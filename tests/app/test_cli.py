@@ -123,8 +123,12 @@ def test_report_diff_between_commits(history):
     assert result.output.startswith("**Verdict: worse beyond noise**")
     assert "| test_all.kendall_tau_b | 0.7600 [0.7500, 0.7700] | 0.7000 [0.6900, 0.7100] | -0.0600 |" in result.output
     assert runner.invoke(app, ["report", "diff", "HEAD~1", "HEAD", "--fail-on-worse"]).exit_code == 2
-    table = runner.invoke(app, ["report", "diff", "HEAD", "workspace"])
+    table = runner.invoke(app, ["report", "diff", "HEAD", "workspace"], env={"COLUMNS": "80"})
     assert table.exit_code == 0 and "identical" in table.output
+    assert max(len(line) for line in table.output.splitlines()) <= 80
+    assert "test_all.kendall_tau_b: identical" in table.output
+    wide = runner.invoke(app, ["report", "diff", "HEAD~1", "HEAD"], env={"COLUMNS": "140"})
+    assert wide.exit_code == 0 and "│ test_all.kendall_tau_b" in wide.output
 
 
 def test_report_diff_bad_input(history):

@@ -1,6 +1,6 @@
 import pytest
 
-from tart.ops.compare import compare, flatten, markdown, overall
+from tart.ops.compare import compare, flatten, markdown, overall, rows, stacked
 
 
 def result(tau: float, ci: tuple[float, float], mae: float = 3.0, mae_ci=(2.9, 3.1), n: int = 100) -> dict:
@@ -57,3 +57,23 @@ def test_markdown_states_verdict_and_intervals():
                     "test_all.kendall_tau_b")  # fmt: skip
     assert text.startswith("**Verdict: better beyond noise**")
     assert "| test_all.kendall_tau_b | 0.7000 [0.6800, 0.7200] | 0.7600 [0.7400, 0.7800] | +0.0600 |" in text
+
+
+def test_a_change_hidden_by_rounding_is_not_called_a_change():
+    old = {"transfer": {"kendall_tau_b_cifar100_test_acc": 0.79810, "spearman_rho_cifar100_test_acc": 0.94120}}
+    new = {"transfer": {"kendall_tau_b_cifar100_test_acc": 0.79850, "spearman_rho_cifar100_test_acc": 0.94122}}
+    changes = by_metric(compare(old, new))
+    assert changes["transfer.kendall_tau_b_cifar100_test_acc"].verdict == "changed"
+    tiny = changes["transfer.spearman_rho_cifar100_test_acc"]
+    assert tiny.verdict == "below_shown"
+    row = rows([tiny])[0]
+    assert row[3] == "+2.0e-05" and "+0.0000" not in row  # the delta shows its size, never a zero change
+
+
+def test_the_narrow_report_fits_80_columns_and_keeps_names_whole():
+    old = {**result(0.7, (0.68, 0.72)), "transfer": {"kendall_tau_b_imagenet16_test_acc": 0.77}}
+    new = {**result(0.76, (0.74, 0.78)), "transfer": {"kendall_tau_b_imagenet16_test_acc": 0.78}}
+    text = stacked(compare(old, new), "HEAD", "workspace")
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "transfer.kendall_tau_b_imagenet16_test_acc: changed" in text
+    assert "  old 0.7000 [0.6800, 0.7200]  new 0.7600 [0.7400, 0.7800]  +0.0600" in text
