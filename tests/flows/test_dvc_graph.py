@@ -91,3 +91,21 @@ def test_stage_names_match_params_sections_and_flows():
         assert (ROOT / "flows" / f"{name}.py").is_file()
         if "params" in stage:  # a stage without settings (package) has no section
             assert name in params, f"{dvc_file}: stage {name} has no params.yaml section of its name"
+
+
+def test_metrics_files_are_summaries():
+    """`dvc metrics show` must fit on a screen: per-run records are plain outputs, metrics files stay small."""
+    dvc = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+    declared = [next(iter(m)) if isinstance(m, dict) else m
+                for stage in dvc["stages"].values() for m in stage.get("metrics", [])]  # fmt: skip
+    assert declared == ["${paths.reports}/metrics.json"]
+    assert (ROOT / "reports" / "metrics.json").stat().st_size < 4096
+
+
+def test_dvc_sees_the_profile_only_once_enabled():
+    from dvc.repo import Repo
+
+    with Repo(str(ROOT)) as repo:
+        names = {stage.name for stage in repo.index.stages}
+    assert "deepnets1m_protocol" not in names and {"train", "evaluate", "package"} <= names
+    assert "/profiles/" in (ROOT / ".dvcignore").read_text().splitlines()
