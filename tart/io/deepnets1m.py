@@ -174,9 +174,14 @@ class DeepNetsFile:
                 f"{where}: expected adj uint8 (N, N) and nodes uint16 (N, 3); got adj {adj.dtype} {adj.shape}, "
                 f"nodes {nodes.dtype} {nodes.shape}"
             )
+        if n == 0:
+            raise FormatError(f"{where}: a net with no nodes (adj and nodes are empty); expected at least one node")
         raw_ids = nodes[:, 0]
-        if raw_ids.max(initial=0) >= len(self.id_map) or (self.id_map[raw_ids] == 255).any():
-            raise FormatError(f"{where}: primitive id outside the meta's primitives_ext ({sorted(set(raw_ids))})")
+        unknown = raw_ids >= len(self.id_map)
+        unknown[~unknown] = self.id_map[raw_ids[~unknown]] == 255
+        if unknown.any():
+            ids = sorted({int(i) for i in raw_ids[unknown]})  # plain ints: numpy scalars would print as np.uint16(7)
+            raise FormatError(f"{where}: primitive ids {ids} have no entry in the meta's primitives_ext")
         rows, cols = np.divmod(np.flatnonzero(adj), n)  # 2-D np.nonzero is ~10x slower on these matrices
         if (rows >= cols).any():
             raise FormatError(f"{where}: adj has entries on or below the diagonal; nodes must be in topological order")

@@ -154,3 +154,31 @@ def test_results_labels_bad_file(tmp_path):
     path.write_text(json.dumps({"val": {"zero": {}}}))
     with pytest.raises(FormatError, match="val/zero"):
         read_results_labels(path)
+
+
+def _rewrite_net(h5, index: int, adj: np.ndarray, nodes: np.ndarray) -> None:
+    with h5py.File(h5, "r+") as f:
+        del f["train"][str(index)]
+        f["train"].create_dataset(f"{index}/adj", data=adj)
+        f["train"].create_dataset(f"{index}/nodes", data=nodes)
+
+
+def test_a_net_without_nodes_is_one_clear_error(tiny):
+    h5, meta = tiny
+    _rewrite_net(h5, 1, np.zeros((0, 0), np.uint8), np.zeros((0, 3), np.uint16))
+    with DeepNetsFile(h5, meta, "train") as f:
+        assert len(f.read(0).primitives) == 3  # the others still read
+        with pytest.raises(FormatError, match=r"nets.hdf5: train/1: a net with no nodes"):
+            f.read(1)
+
+
+def test_unknown_primitive_ids_print_as_plain_numbers(tiny):
+    h5, meta = tiny
+    with h5py.File(h5, "r") as f:
+        adj, nodes = f["train"]["0"]["adj"][()], f["train"]["0"]["nodes"][()]
+    nodes[1, 0] = 200
+    _rewrite_net(h5, 0, adj, nodes)
+    with DeepNetsFile(h5, meta, "train") as f, pytest.raises(FormatError) as caught:
+        f.read(0)
+    assert str(caught.value).endswith("train/0: primitive ids [200] have no entry in the meta's primitives_ext")
+    assert "np." not in str(caught.value)
