@@ -266,6 +266,25 @@ def properties(
     typer.echo(f"wrote {out} ({table.num_rows} nets)")
 
 
+@app.command()
+def restore() -> None:
+    """Bring back the last committed results after an interrupted or killed stage (run in the repository)."""
+    from tart.ops.restore import restore as restore_workspace
+    from tart.ops.revisions import RevisionError
+
+    try:
+        done = restore_workspace()
+    except RevisionError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from exc
+    for path in done["from_git"]:
+        typer.echo(f"restored from git: {path}")
+    for line in done["from_dvc_cache"]:
+        typer.echo(f"dvc checkout: {line}")
+    if not done["from_git"] and not done["from_dvc_cache"]:
+        typer.echo("nothing to restore: the workspace holds its committed results")
+
+
 report_app = typer.Typer(help="Compare results across commits.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 
