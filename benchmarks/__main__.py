@@ -105,6 +105,16 @@ def _cell_workers(p: Params, argv: list[str]) -> dict:
     return _load("benchmarks.cell_workers:cell_workers_benchmark")(p, *(int(a) for a in argv))
 
 
+def _gpu_train(p: Params, argv: list[str]) -> dict:
+    module = "benchmarks.gpu_check"
+    return _load(f"{module}:gpu_train_benchmark")(p, _load(f"{module}:_size")(argv))
+
+
+def _gpu_narformer(p: Params, argv: list[str]) -> dict:
+    module = "benchmarks.gpu_check"
+    return _load(f"{module}:gpu_narformer_benchmark")(p, _load(f"{module}:_size")(argv))
+
+
 def _screen(p: Params, argv: list[str]) -> dict:
     return _load("benchmarks.screen:screen_benchmark")(p, int(argv[0]) if argv else p.build.workers)
 
@@ -146,6 +156,10 @@ BENCHMARKS: dict[str, Benchmark] = {
                               _cell_workers, "benchmarks.cell_workers:cell_workers_markdown"),
     "screen": Benchmark("screen", "screen [WORKERS]  # `tart screen` over all 15,625 NB201 nets", _screen,
                         "benchmarks.screen:screen_markdown"),
+    "gpu-train": Benchmark("gpu_train", "gpu-train [full|dry]  # TART at d_model 256, 12 layers, bf16: graphs/s",
+                           _gpu_train, "benchmarks.gpu_check:gpu_train_markdown"),
+    "gpu-narformer": Benchmark("gpu_narformer", "gpu-narformer [full|dry]  # the published NAR-Former recipe, GPU",
+                               _gpu_narformer, "benchmarks.gpu_check:gpu_narformer_markdown"),
 }  # fmt: skip
 
 
@@ -160,8 +174,11 @@ def declared_outputs() -> set[str]:
 
 
 def output_name(name: str, result: dict) -> str:
-    """The throughput benchmark writes one file per device kind; every other one a fixed name."""
-    return f"throughput_{result['device_type']}" if name == "throughput" else BENCHMARKS[name].output
+    """The throughput benchmark writes one file per device kind; a dry run of a GPU check `<output>_dry` (ignored
+    by git: a rehearsal, not a result); every other one a fixed name."""
+    if name == "throughput":
+        return f"throughput_{result['device_type']}"
+    return BENCHMARKS[name].output + ("_dry" if result.get("size") == "dry" else "")
 
 
 def render_all() -> list[Path]:

@@ -6,16 +6,22 @@ from __future__ import annotations
 import json
 import os
 import platform
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+import torch
+from torch import nn
 
 from tart.core.files import write_json, write_text
 from tart.core.params import Params
 from tart.core.provenance import cpu_model
+from tart.tokens.token_set import TokenSet, batch_inputs
+from tart.training.loop import autocast
+from tart.training.losses import pairwise_rank_loss
 
 BENCHMARK_DIR = Path("reports/benchmarks")
 
@@ -84,3 +90,45 @@ def distinct_sequences(tokens_dir: Path) -> int:
     table = pa.concat_tables(pq.read_table(s, columns=SEQUENCE_COLUMNS) for s in sorted(tokens_dir.glob("tokens-*")))
     columns = [table[c].to_pylist() for c in SEQUENCE_COLUMNS]
     return len({tuple(tuple(col[k]) for col in columns) for k in range(table.num_rows)})
+
+
+# Dense (no sparsity) bf16 tensor-core peaks from the vendor datasheets, in TFLOP/s; the first match wins.
+PEAK_BF16_TFLOPS = {"H100 PCIe": 756.0, "H100 NVL": 835.0, "H100": 989.4, "H200": 989.4, "A100": 312.0}
+
+
+def peak_tflops(device: torch.device) -> tuple[str, float | None]:
+    if device.type != "cuda":
+        return "cpu", None
+    name = torch.cuda.get_device_name(device)
+    return name, next((peak for key, peak in PEAK_BF16_TFLOPS.items() if key in name), None)
+
+
+def on_device(ts: TokenSet, device: torch.device) -> TokenSet:
+    """The token set with its tensors on `device` (the lengths stay on the CPU: batching reads them there)."""
+    graph = None if ts.graph is None else ts.graph.to(device)
+    return TokenSet(ts.nets, ts.ids.to(device), ts.lengths, ts.channels, ts.vocab, graph, ts.graph_pe)
+
+
+def train_steps(model: nn.Module, ts: TokenSet, batches: list[np.ndarray], device: torch.device, precision: str,
+                 width: int | None = None) -> float:  # fmt: skip
+    """Run one optimiser step per batch; returns the seconds (device synchronised). `width` pads every batch to a
+    fixed length (the plain setup) instead of its longest net."""
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    model.train()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for pick in batches:
+        ids, graph = batch_inputs(ts, pick, device)
+        if width is not None:
+            ids = nn.functional.pad(ids, (0, 0, 0, width - ids.shape[1]))
+        with autocast(device, precision):
+            pred = model(ids, graph).float()[:, 0]
+        target = torch.linspace(-1, 1, len(pick), device=device)
+        loss = nn.functional.mse_loss(pred, target) + 0.1 * pairwise_rank_loss(pred, target)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - start

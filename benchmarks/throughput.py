@@ -9,29 +9,17 @@ device's dense bf16 peak (datasheet values below; none for CPUs).
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from benchmarks.common import on_device, peak_tflops, train_steps
 from tart.core.params import Params
 from tart.models.transformer import TartConfig, TartModel
-from tart.tokens.token_set import TokenSet, batch_inputs, load_tokens
-from tart.training.loop import autocast, pick_device
-from tart.training.losses import pairwise_rank_loss
+from tart.tokens.token_set import TokenSet, load_tokens
+from tart.training.loop import pick_device
 from tart.training.train import length_bucketed_batches, model_config
-
-# Dense (no sparsity) bf16 tensor-core peaks from the vendor datasheets, in TFLOP/s; the first match wins.
-PEAK_BF16_TFLOPS = {"H100 PCIe": 756.0, "H100 NVL": 835.0, "H100": 989.4, "H200": 989.4, "A100": 312.0}
-
-
-def peak_tflops(device: torch.device) -> tuple[str, float | None]:
-    if device.type != "cuda":
-        return "cpu", None
-    name = torch.cuda.get_device_name(device)
-    return name, next((peak for key, peak in PEAK_BF16_TFLOPS.items() if key in name), None)
 
 
 class PlainEncoder(nn.Module):
@@ -54,38 +42,13 @@ class PlainEncoder(nn.Module):
         return self.head(x.masked_fill(pad.unsqueeze(-1), 0.0).sum(1) / (~pad).sum(1, keepdim=True))
 
 
-def _train_steps(model: nn.Module, ts: TokenSet, batches: list[np.ndarray], device: torch.device, precision: str,
-                 width: int | None = None) -> float:  # fmt: skip
-    """Run one optimiser step per batch; returns the seconds (device synchronised). `width` pads every batch to a
-    fixed length (the plain setup) instead of its longest net."""
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    model.train()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for pick in batches:
-        ids, graph = batch_inputs(ts, pick, device)
-        if width is not None:
-            ids = nn.functional.pad(ids, (0, 0, 0, width - ids.shape[1]))
-        with autocast(device, precision):
-            pred = model(ids, graph).float()[:, 0]
-        target = torch.linspace(-1, 1, len(pick), device=device)
-        loss = nn.functional.mse_loss(pred, target) + 0.1 * pairwise_rank_loss(pred, target)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return time.perf_counter() - start
-
-
 def _measure(model: nn.Module, ts: TokenSet, batches: list[np.ndarray], device: torch.device, precision: str,
              warmup: int, width: int | None) -> dict:  # fmt: skip
-    _train_steps(model, ts, batches[:warmup], device, precision, width)
+    train_steps(model, ts, batches[:warmup], device, precision, width)
     timed = batches[warmup:]
-    seconds = _train_steps(model, ts, timed, device, precision, width)
+    seconds = train_steps(model, ts, timed, device, precision, width)
     with FlopCounterMode(display=False) as counter:  # the same batches again, counted rather than timed
-        _train_steps(model, ts, timed, device, precision, width)
+        train_steps(model, ts, timed, device, precision, width)
     graphs = sum(len(b) for b in timed)
     return {"graphs": graphs, "seconds": round(seconds, 3), "graphs_per_second": round(graphs / seconds, 1),
             "graphs_per_minute": round(60 * graphs / seconds), "flops_per_graph": counter.get_total_flops() / graphs,
@@ -98,8 +61,7 @@ def throughput_benchmark(p: Params, device_choice: str, precision: str, batch_si
     torch.set_num_threads(cfg.threads)
     device = pick_device(device_choice)
     ts = load_tokens(p.paths.tokens, tuple(cfg.channels), cfg.graph_pe, cfg.pe_dim)
-    ts_device = TokenSet(ts.nets, ts.ids.to(device), ts.lengths, ts.channels, ts.vocab,
-                         None if ts.graph is None else ts.graph.to(device), ts.graph_pe)  # fmt: skip
+    ts_device = on_device(ts, device)
     mcfg = model_config(cfg, ts)
     gen = torch.Generator().manual_seed(0)
     bucketed = length_bucketed_batches(ts.lengths.numpy(), batch_size, gen)

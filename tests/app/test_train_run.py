@@ -79,7 +79,7 @@ def test_command_line(tmp_path):
 
 def test_training_needs_none_of_what_a_gpu_machine_lacks():
     blocked = "; ".join(f"sys.modules[{name!r}] = None" for name in ABSENT_ON_GPU_MACHINE)
-    imports = "import benchmarks.throughput, tart.spaces.darts.properties, tart.app.train_run"
+    imports = "import benchmarks.throughput, benchmarks.gpu_check, tart.spaces.darts.properties, tart.app.train_run"
     run_cli = "sys.argv = ['tart', 'train', '--help']; runpy.run_module('tart', run_name='__main__')"
     code = f"import runpy, sys; {blocked}; {imports}; {run_cli}"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -1,6 +1,7 @@
 """Benchmarks write only their declared files, and the committed tables are what their JSONs render to."""
 
 import importlib
+import subprocess
 
 from helpers import ROOT
 
@@ -31,5 +32,12 @@ def test_committed_tables_are_what_their_json_renders_to(tmp_path, monkeypatch):
 
 
 def test_reports_benchmarks_holds_only_declared_files():
-    present = {p.name for p in (ROOT / "reports" / "benchmarks").iterdir()}
+    present = {p.name for p in (ROOT / "reports" / "benchmarks").iterdir() if not p.stem.endswith("_dry")}
     assert present <= dispatch.declared_outputs(), present - dispatch.declared_outputs()
+
+
+def test_a_dry_run_is_named_apart_and_ignored_by_git():
+    assert dispatch.output_name("gpu-train", {"size": "dry"}) == "gpu_train_dry"
+    assert dispatch.output_name("gpu-train", {"size": "full"}) == "gpu_train"
+    ignored = subprocess.run(["git", "check-ignore", "-q", "reports/benchmarks/gpu_train_dry.json"], cwd=ROOT)
+    assert ignored.returncode == 0

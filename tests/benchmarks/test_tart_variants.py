@@ -9,9 +9,10 @@ import pytest
 import torch
 from helpers import small_tart_config, synthetic_params
 
+from benchmarks.common import peak_tflops
 from benchmarks.label_mix import grid_runs, label_mix_benchmark, label_mix_markdown, mixed_column
 from benchmarks.pretraining import pretraining_benchmark, pretraining_markdown
-from benchmarks.throughput import PlainEncoder, peak_tflops, throughput_benchmark, throughput_markdown
+from benchmarks.throughput import PlainEncoder, throughput_benchmark, throughput_markdown
 from benchmarks.tokenization import VARIANTS, tokenization_benchmark, tokenization_markdown
 from tart.training.pretrain import PretrainConfig
 

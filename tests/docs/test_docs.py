@@ -68,4 +68,7 @@ def test_every_benchmark_is_listed_with_its_command_and_table():
     dispatch = importlib.import_module("benchmarks.__main__")
     for name, bench in dispatch.BENCHMARKS.items():
         assert f"`python -m benchmarks {name}" in page, name
-        assert f"(../reports/benchmarks/{bench.output}.md)" in page, name
+        if (ROOT / "reports" / "benchmarks" / f"{bench.output}.json").exists():
+            assert f"(../reports/benchmarks/{bench.output}.md)" in page, name
+        else:  # not run yet (the GPU checks): named, not linked, until its table exists
+            assert f"`{bench.output}.md` (not run yet" in page, name
