@@ -103,6 +103,11 @@ def peak_tflops(device: torch.device) -> tuple[str, float | None]:
     return name, next((peak for key, peak in PEAK_BF16_TFLOPS.items() if key in name), None)
 
 
+def share_of_peak(fraction: float | None) -> str:
+    """A table cell: the fraction of the device's bf16 peak as a percentage, "-" where there is no peak figure."""
+    return "-" if fraction is None else f"{100 * fraction:.2f}%"
+
+
 def on_device(ts: TokenSet, device: torch.device) -> TokenSet:
     """The token set with its tensors on `device` (the lengths stay on the CPU: batching reads them there)."""
     graph = None if ts.graph is None else ts.graph.to(device)

@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from benchmarks.common import on_device, peak_tflops, train_steps
+from benchmarks.common import on_device, peak_tflops, share_of_peak, train_steps
 from tart.core.params import Params
 from tart.models.transformer import TartModel
 from tart.tokens.token_set import load_tokens
@@ -118,7 +118,7 @@ def gpu_train_markdown(result: dict) -> str:
         "|---|---|---|---|---|---|",
     ]
     for name, r in result["setups"].items():
-        share = "-" if r["fraction_of_peak_bf16"] is None else f"{100 * r['fraction_of_peak_bf16']:.2f}%"
+        share = share_of_peak(r["fraction_of_peak_bf16"])
         lines.append(f"| {name} | {r['warmup_seconds']:.1f} | {r['graphs_per_second']:,.0f} | "
                      f"{r['graphs_per_minute']:,} | {r['tflops_per_second']:.3f} | {share} |")  # fmt: skip
     best = result["setups"][result["best"]]["graphs_per_minute"]

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from benchmarks.common import on_device, peak_tflops, train_steps
+from benchmarks.common import on_device, peak_tflops, share_of_peak, train_steps
 from tart.core.params import Params
 from tart.models.transformer import TartConfig, TartModel
 from tart.tokens.token_set import TokenSet, load_tokens
@@ -106,7 +106,7 @@ def throughput_markdown(result: dict) -> str:
     ]
     for name, r in result["setups"].items():
         precision = result["precision"] if name == "tart" else "fp32"
-        share = "-" if r["fraction_of_peak_bf16"] is None else f"{100 * r['fraction_of_peak_bf16']:.2f}%"
+        share = share_of_peak(r["fraction_of_peak_bf16"])
         lines.append(f"| {name} | {precision} | {r['graphs_per_second']:,.0f} | {r['graphs_per_minute']:,} | "
                      f"{r['flops_per_graph'] / 1e9:.3f} | {r['tflops_per_second']:.3f} | {share} |")  # fmt: skip
     lines.append("")
