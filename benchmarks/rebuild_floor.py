@@ -28,7 +28,6 @@ from tart.training import narformer, tgnas
 from tart.training.cell_models import CellData, fit_cell_model
 from tart.training.train import fit
 
-TRAINING_STAGES = ("narformer", "tgnas", "tart_grid", "train")
 OTHER_STAGES = ("fetch", "build", "extract", "tokenize", "split", "evaluate", "package", "baselines", "proxies",
                 "figures")  # fmt: skip
 TARGET_SECONDS = 45 * 60
