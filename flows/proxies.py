@@ -1,7 +1,7 @@
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.common import params, recorded
+from flows.common import params, recorded, say
 from tart.baselines.proxies import proxies_from_files
 
 
@@ -9,14 +9,16 @@ from tart.baselines.proxies import proxies_from_files
 def proxies_task(p):
     out = p.paths.reports / "proxies.json"
     return proxies_from_files(p.paths.labels, p.evaluate.test_label, p.proxies, p.proxies.scores, out,
-                              get_run_logger().info)  # fmt: skip
+                              say)  # fmt: skip
 
 
 @flow(name="proxies")
 def proxies_flow() -> None:
     p = params()
-    with recorded("proxies", p):
-        proxies_task(p)
+    what = f"score zero-cost proxies of a seeded sample of {p.proxies.sample or 'all'} NB201 nets"
+    with recorded("proxies", p, what) as run:
+        report = proxies_task(p)
+        run["result"] = f"{len(report['runs']):,} runs in {p.paths.reports / 'proxies.json'}"
 
 
 if __name__ == "__main__":

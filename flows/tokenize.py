@@ -13,8 +13,9 @@ def tokenize_task(graphs, out):
 @flow(name="tokenize")
 def tokenize_flow() -> None:
     p = params()
-    with recorded("tokenize", p):
+    with recorded("tokenize", p, f"tokenize the graph shards of {p.paths.graphs}") as run:
         tokenize_task(p.paths.graphs, p.paths.tokens)
+        run["result"] = f"wrote {p.paths.tokens}"
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import params, recorded
@@ -14,12 +14,13 @@ def train_task(cfg, tokens, labels, split):
 @flow(name="train")
 def train_flow() -> None:
     p = params()
-    with recorded("train", p) as facts:
+    what = f"fit TART on the training split for {p.train.epochs} epochs, keeping the best validation epoch"
+    with recorded("train", p, what) as facts:
         model, curves, run = train_task(p.train, p.paths.tokens, p.paths.labels, p.paths.split)
         save_checkpoint(model, run, p.train.model_dump(), p.paths.model)
         write_curves(curves, p.paths.reports / "plots" / "train_curve.csv")
-        facts.update(device=run["device"], train_seconds=run["train_seconds"])
-    get_run_logger().info("best validation tau-b %.4f at epoch %d", run["best_val_kendall_tau_b"], run["best_epoch"])
+        facts.update(device=run["device"], train_seconds=run["train_seconds"],
+                     result=f"best validation tau-b {run['best_val_kendall_tau_b']:.4f} at epoch {run['best_epoch']}")
 
 
 if __name__ == "__main__":

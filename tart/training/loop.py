@@ -73,7 +73,8 @@ def train_epochs(model: torch.nn.Module, opt: torch.optim.Optimizer, sched: torc
     ema = None if schedule.ema is None else AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(schedule.ema))
     scored = model if ema is None else ema.module
     curves, best, best_epoch, best_state = [], -2.0, 0, None
-    for epoch in tqdm(range(1, schedule.epochs + 1), desc=schedule.desc, unit="epoch"):
+    bar = tqdm(range(1, schedule.epochs + 1), desc=schedule.desc, unit="epoch")
+    for epoch in bar:
         model.train()
         losses = []
         for batch in batches():
@@ -89,6 +90,7 @@ def train_epochs(model: torch.nn.Module, opt: torch.optim.Optimizer, sched: torc
             continue
         tau = validate(scored)
         curves.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "val_kendall_tau_b": tau})
+        bar.set_postfix(loss=f"{curves[-1]['train_loss']:.4f}", val_tau=f"{tau:.4f}")
         if tau > best:
             best, best_epoch, best_state = tau, epoch, copy.deepcopy(scored.state_dict())
         elif schedule.patience is not None and epoch - best_epoch >= schedule.patience:
