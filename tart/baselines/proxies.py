@@ -16,6 +16,7 @@ from tart.core import files, schemas
 from tart.core.metrics import TRANSFER_LABELS, bootstrap_interval, kendall_tau_b, spearman_rho, transfer_scores
 from tart.core.parallel import default_workers, parallel_map
 from tart.core.params import Proxies
+from tart.spaces.nb201.flops import COUNTS as FLOPS_COUNTS
 from tart.spaces.nb201.flops import nb201_flops
 
 _batch: tuple[torch.Tensor, torch.Tensor] | None = None  # the minibatch, set once per worker process
@@ -64,7 +65,8 @@ def proxies_from_files(labels_path: Path, test_label: str, cfg: Proxies, scores_
                         schemas.PROXY_SCORES)  # fmt: skip
     true = np.array(sub[test_label], float)
     transfer = {label: np.array(sub[label], float) for label in TRANSFER_LABELS}
-    reference = {"params": np.array(sub["params"], float), "flops": nb201_flops(sub["arch"]).astype(float)}
+    reference = {"params": np.array(sub["params"], float),
+                 **{kind: nb201_flops(sub["arch"], kind).astype(float) for kind in FLOPS_COUNTS}}  # fmt: skip
     summary = {}
     for name, pred in {**{p: scores[p] for p in PROXIES}, **reference}.items():
         summary[name] = {**_ranking_scores(pred, true, transfer, cfg),

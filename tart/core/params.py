@@ -102,8 +102,8 @@ class Figures(Section):
 class Baselines(Section):
     """Predictors the models are judged against (tart/baselines/baselines.py), on the NB201 protocol."""
 
-    predictors: list[Literal["params", "flops", "ridge_onehot", "gbm_onehot", "rf_onehot", "gbm_paths", "rf_paths",
-                             "gbm_canonical", "rf_canonical", "gbm_canonical_cifar100"]]
+    predictors: list[Literal["params", "flops_nb201", "flops_2mac", "ridge_onehot", "gbm_onehot", "rf_onehot",
+                             "gbm_paths", "rf_paths", "gbm_canonical", "rf_canonical", "gbm_canonical_cifar100"]]
     train_sizes: list[int] = Field(min_length=1, description="first N nets by index: 5% and 10%")
     seeds: list[int] = Field(min_length=1)
     threads: int = Field(ge=1)
