@@ -115,6 +115,14 @@ def _gpu_narformer(p: Params, argv: list[str]) -> dict:
     return _load(f"{module}:gpu_narformer_benchmark")(p, _load(f"{module}:_size")(argv))
 
 
+def _full_repro(p: Params, argv: list[str]) -> dict:
+    params = None
+    if "--params" in argv:
+        k = argv.index("--params")
+        params, argv = Path(argv[k + 1]), argv[:k] + argv[k + 2 :]
+    return _load("benchmarks.full_repro:full_repro")(argv or ["HEAD"], Path("."), params)
+
+
 def _screen(p: Params, argv: list[str]) -> dict:
     return _load("benchmarks.screen:screen_benchmark")(p, int(argv[0]) if argv else p.build.workers)
 
@@ -156,6 +164,8 @@ BENCHMARKS: dict[str, Benchmark] = {
                               _cell_workers, "benchmarks.cell_workers:cell_workers_markdown"),
     "screen": Benchmark("screen", "screen [WORKERS]  # `tart screen` over all 15,625 NB201 nets", _screen,
                         "benchmarks.screen:screen_markdown"),
+    "full-repro": Benchmark("full_repro", "full-repro [REV ...] [--params FILE]  # dvc repro from an empty cache",
+                            _full_repro, "benchmarks.full_repro:full_repro_markdown"),
     "gpu-train": Benchmark("gpu_train", "gpu-train [full|dry]  # TART at d_model 256, 12 layers, bf16: graphs/s",
                            _gpu_train, "benchmarks.gpu_check:gpu_train_markdown"),
     "gpu-narformer": Benchmark("gpu_narformer", "gpu-narformer [full|dry]  # the published NAR-Former recipe, GPU",

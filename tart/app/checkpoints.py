@@ -9,7 +9,6 @@ in both places.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import numpy as np
 
 from tart.app.distribution import Profile
 from tart.core.params import PARAMS_ENV, load_params, params_path
+from tart.io.fetch import sha256_of
 from tart.training.checkpoint import card_path, read_card
 
 # package data, beside the `tart` package's modules; the package stage writes it (dvc.yaml, `package`)
@@ -63,14 +63,6 @@ def choose(given: Path | None, params: Path | None) -> Checkpoint:
     return Checkpoint(shipped, "packaged")
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _profile_beside(checkpoint: Path, card: dict) -> Profile:
     embeddings = checkpoint.with_name(card["profile"]["embeddings"])
     if not embeddings.exists():
@@ -88,6 +80,6 @@ def training_profile(checkpoint: Path) -> Profile | None:
     if not card_path(shipped).exists():
         return None
     shipped_card = json.loads(card_path(shipped).read_text())
-    if "profile" in shipped_card and shipped_card.get("weights_sha256") == sha256(checkpoint):
+    if "profile" in shipped_card and shipped_card.get("weights_sha256") == sha256_of(checkpoint):
         return _profile_beside(shipped, shipped_card)
     return None

@@ -16,10 +16,11 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
-from tart.app.checkpoints import CHECKPOINT_NAME, EMBEDDINGS_NAME, sha256
+from tart.app.checkpoints import CHECKPOINT_NAME, EMBEDDINGS_NAME
 from tart.app.distribution import assess, profile
 from tart.core.files import atomic_path, write_text
 from tart.core.provenance import _commit as code_commit
+from tart.io.fetch import sha256_of
 from tart.tokens.token_set import TokenSet, load_tokens, rows_of
 from tart.training.checkpoint import card_path, load_checkpoint
 
@@ -53,7 +54,7 @@ def package(checkpoint: Path, tokens_dir: Path, split: Path, metrics_file: Path,
                  untrained_nets=int(len(others)))  # fmt: skip
     packaged = {
         **card,
-        "weights_sha256": sha256(checkpoint),
+        "weights_sha256": sha256_of(checkpoint),
         "code_commit": code_commit(),
         "training": {
             "data": "NAS-Bench-201 in the DeepNets-1M layout (tokens of the pipeline's tokenize stage)",

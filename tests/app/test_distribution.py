@@ -12,11 +12,12 @@ from helpers import ROOT, train_settings
 from torch import nn
 from typer.testing import CliRunner
 
-from tart.app.checkpoints import PACKAGED_DIR, choose, packaged_checkpoint, sha256, training_profile
+from tart.app.checkpoints import PACKAGED_DIR, choose, packaged_checkpoint, training_profile
 from tart.app.cli import app
 from tart.app.distribution import FAR, assess, profile
 from tart.graphs.from_module import module_to_graph
 from tart.graphs.graph import graph_row
+from tart.io.fetch import sha256_of
 from tart.spaces.nb201.network import GraphComposer, all_arch_ops, arch_string
 from tart.tokens.token_set import token_set
 from tart.tokens.tokenize import tokenize_table, vocab_hash, vocabulary
@@ -105,7 +106,7 @@ def test_the_package_ships_a_checkpoint_this_code_can_read():
     shipped = packaged_checkpoint()
     card = read_card(shipped)
     assert card["vocab_hash"] == vocab_hash(vocabulary())
-    assert card["weights_sha256"] == sha256(shipped)
+    assert card["weights_sha256"] == sha256_of(shipped)
     assert card["training"]["label"] == card["params"]["target"] and card["training"]["nets"] > 0
     assert {"test_all", "test_remainder", "test_label"} <= set(card["scores"])
     sizes = sum(f.stat().st_size for f in PACKAGED_DIR.iterdir())
