@@ -8,7 +8,8 @@ from tart.training.narformer import narformer_from_files
 @task(cache_policy=NO_CACHE)
 def narformer_task(p):
     return narformer_from_files(p.paths.labels, p.train.target, p.evaluate.test_label, p.narformer, p.split.val_size,
-                                p.paths.reports / "narformer.json", say)  # fmt: skip
+                                p.paths.reports / "narformer.json", say,
+                                p.paths.resume / "narformer")  # fmt: skip
 
 
 @flow(name="narformer")

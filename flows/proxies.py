@@ -18,7 +18,8 @@ def proxies_flow() -> None:
     what = f"score zero-cost proxies of a seeded sample of {p.proxies.sample or 'all'} NB201 nets"
     with recorded("proxies", p, what) as run:
         report = proxies_task(p)
-        run["result"] = f"{len(report['runs']):,} runs in {p.paths.reports / 'proxies.json'}"
+        run["result"] = (f"{report['n_scored']:,} nets scored by {len(report['proxies'])} proxies in "
+                         f"{p.paths.reports / 'proxies.json'}")  # fmt: skip
 
 
 if __name__ == "__main__":

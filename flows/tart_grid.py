@@ -9,7 +9,7 @@ from tart.training.tart_grid import tart_grid_from_files
 def tart_grid_task(p):
     out = p.paths.reports / "tart_grid.json"
     return tart_grid_from_files(p.paths.tokens, p.paths.labels, p.train, p.evaluate.test_label, p.tart_grid,
-                                p.split.val_size, out, say)  # fmt: skip
+                                p.split.val_size, out, say, p.paths.resume / "tart_grid")  # fmt: skip
 
 
 @flow(name="tart_grid")

@@ -8,7 +8,8 @@ from tart.training.tgnas import tgnas_from_files
 @task(cache_policy=NO_CACHE)
 def tgnas_task(p):
     return tgnas_from_files(p.paths.labels, p.train.target, p.evaluate.test_label, p.tgnas, p.split.val_size,
-                            p.paths.reports / "tgnas.json", say)  # fmt: skip
+                            p.paths.reports / "tgnas.json", say,
+                            p.paths.resume / "tgnas")  # fmt: skip
 
 
 @flow(name="tgnas")

@@ -30,6 +30,7 @@ class Paths(Section):
     predictions: Path
     reports: Path
     figures: Path
+    resume: Path
 
 
 class Fetch(Section):
