@@ -73,7 +73,6 @@ def configs_from(section: CellModelTraining, model_cls: type) -> tuple[FitConfig
 CELL_INPUTS = ("raw", "live", "canonical")
 
 
-
 @dataclass
 class CellData:
     ops: torch.Tensor  # (n, 8)
@@ -101,7 +100,6 @@ class CellData:
         return torch.from_numpy(ops), torch.from_numpy(adj)
 
 
-
 @torch.no_grad()
 def predict_cells(model: torch.nn.Module, data: CellData, rows: np.ndarray, batch_size: int = 2048) -> np.ndarray:
     model.eval()
@@ -109,7 +107,6 @@ def predict_cells(model: torch.nn.Module, data: CellData, rows: np.ndarray, batc
     out = [model(data.ops[rows[i : i + batch_size]].to(device), data.adj[rows[i : i + batch_size]].to(device)).cpu()
            for i in range(0, len(rows), batch_size)]  # fmt: skip
     return torch.cat(out).numpy()
-
 
 
 def fit_cell_model(cfg: FitConfig, make_model: Callable[[], torch.nn.Module], data: CellData,
@@ -153,17 +150,14 @@ def fit_cell_model(cfg: FitConfig, make_model: Callable[[], torch.nn.Module], da
     return model, curves, facts
 
 
-
 # What every fit of one stage shares, set once per worker process (`load_fit_context`).
 _FIT_CONTEXT: dict = {}
-
 
 
 def load_fit_context(make_model: Callable[[], torch.nn.Module], archs: list[str], cell_inputs: tuple[str, ...],
                      y: np.ndarray, val_size: int, state_dir: Path | None = None) -> None:  # fmt: skip
     data = {cell_input: CellData.from_archs(archs, cell_input) for cell_input in cell_inputs}
     _FIT_CONTEXT.update(make_model=make_model, data=data, y=y, val_size=val_size, state_dir=state_dir)
-
 
 
 def fit_and_predict(job: tuple[FitConfig, str, int, str]) -> tuple[np.ndarray, dict]:
@@ -182,7 +176,6 @@ def fit_and_predict(job: tuple[FitConfig, str, int, str]) -> tuple[np.ndarray, d
                   data.ops, data.adj, y, np.asarray(context["val_size"]))  # fmt: skip
     name = f"{desc.removeprefix('train ')}_n{n_train}_seed{cfg.seed}"
     return resumable_fit(context["state_dir"], name, key, fit_and_score)
-
 
 
 def cell_model_from_files(predictor: str, make_model: Callable[[], torch.nn.Module], model_dict: dict,

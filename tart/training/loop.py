@@ -27,7 +27,6 @@ def seed_everything(seed: int) -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
-
 def pick_device(choice: str) -> torch.device:
     if choice == "cuda" or (choice == "auto" and torch.cuda.is_available()):
         if not torch.cuda.is_available():
@@ -36,11 +35,9 @@ def pick_device(choice: str) -> torch.device:
     return torch.device("cpu")
 
 
-
 def autocast(device: torch.device, precision: str):
     """bf16 autocast for `precision == "bf16"` (matmuls and attention in bf16, reductions in fp32)."""
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
-
 
 
 def kept_state(best_state: dict | None, n_val: int) -> dict:

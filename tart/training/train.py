@@ -92,8 +92,6 @@ def model_config(cfg: Train, ts: TokenSet, n_outputs: int = 1) -> TartConfig:
     )  # fmt: skip
 
 
-
-
 def fit_key(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, val_rows: np.ndarray,
             y_val: np.ndarray, init: dict | None = None) -> str:  # fmt: skip
     """The key a TART fit's state file carries (`tart.training.resume`): settings, tokens, rows, labels, init."""
@@ -156,10 +154,6 @@ def fit(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, v
         "vocab_hash": vocab_hash(ts.vocab), "channels": list(ts.channels),
     }  # fmt: skip
     return model, curves, facts
-
-
-
-
 
 
 def train_from_files(cfg: Train, tokens_dir: Path, labels: Path, split: Path,
