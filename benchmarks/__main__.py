@@ -123,6 +123,10 @@ def _full_repro(p: Params, argv: list[str]) -> dict:
     return _load("benchmarks.full_repro:full_repro")(argv or ["HEAD"], Path("."), params)
 
 
+def _rebuild_floor(p: Params, argv: list[str]) -> dict:
+    return _load("benchmarks.rebuild_floor:rebuild_floor")(p, int(argv[0]) if argv else 3)
+
+
 def _screen(p: Params, argv: list[str]) -> dict:
     return _load("benchmarks.screen:screen_benchmark")(p, int(argv[0]) if argv else p.build.workers)
 
@@ -166,6 +170,8 @@ BENCHMARKS: dict[str, Benchmark] = {
                         "benchmarks.screen:screen_markdown"),
     "full-repro": Benchmark("full_repro", "full-repro [REV ...] [--params FILE]  # dvc repro from an empty cache",
                             _full_repro, "benchmarks.full_repro:full_repro_markdown"),
+    "rebuild-floor": Benchmark("rebuild_floor", "rebuild-floor [EPOCHS]  # optimiser steps x seconds per step",
+                               _rebuild_floor, "benchmarks.rebuild_floor:rebuild_floor_markdown"),
     "gpu-train": Benchmark("gpu_train", "gpu-train [full|dry]  # TART at d_model 256, 12 layers, bf16: graphs/s",
                            _gpu_train, "benchmarks.gpu_check:gpu_train_markdown"),
     "gpu-narformer": Benchmark("gpu_narformer", "gpu-narformer [full|dry]  # the published NAR-Former recipe, GPU",
