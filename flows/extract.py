@@ -2,6 +2,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import params, recorded
+from tart.core.parallel import executing
 from tart.io.extract import extract
 
 
@@ -13,7 +14,8 @@ def extract_task(h5, meta, split, out, repair, shard_size, shapes):
 @flow(name="extract")
 def extract_flow() -> None:
     p = params()
-    with recorded("extract", p, f"read and validate {p.paths.nb201_h5} into graph shards") as run:
+    what = f"read and validate {p.paths.nb201_h5} into graph shards"
+    with recorded("extract", p, what) as run, executing(p.executor):
         paths = p.paths
         summary = extract_task(paths.nb201_h5, paths.nb201_meta, p.build.split, paths.graphs, p.extract.repair,
                                p.extract.shard_size, paths.node_shapes)  # fmt: skip

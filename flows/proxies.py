@@ -3,6 +3,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.common import params, recorded, say
 from tart.baselines.proxies import proxies_from_files
+from tart.core.parallel import executing
 
 
 @task(cache_policy=NO_CACHE)
@@ -16,7 +17,7 @@ def proxies_task(p):
 def proxies_flow() -> None:
     p = params()
     what = f"score zero-cost proxies of a seeded sample of {p.proxies.sample or 'all'} NB201 nets"
-    with recorded("proxies", p, what) as run:
+    with recorded("proxies", p, what) as run, executing(p.executor):
         report = proxies_task(p)
         run["result"] = (f"{report['n_scored']:,} nets scored by {len(report['proxies'])} proxies in "
                          f"{p.paths.reports / 'proxies.json'}")  # fmt: skip

@@ -58,8 +58,9 @@ def proxies_from_files(labels_path: Path, test_label: str, cfg: Proxies, scores_
     sub = table.take(pa.array(rows)).to_pydict()
     workers = cfg.workers or default_workers()
     jobs = [(arch, cfg.seed) for arch in sub["arch"]]
-    results = list(tqdm(parallel_map(_score, jobs, workers, _init_worker, (cfg.images, cfg.batch_size, cfg.seed)),
-                        total=len(jobs), desc="zero-cost proxies", unit="net"))  # fmt: skip
+    scored = parallel_map(_score, jobs, workers, _init_worker, (cfg.images, cfg.batch_size, cfg.seed),
+                          name=lambda job: f"the zero-cost proxies of {job[0]}")  # fmt: skip
+    results = list(tqdm(scored, total=len(jobs), desc="zero-cost proxies", unit="net"))
     scores = {name: np.array([r[name] for r in results]) for name in (*PROXIES, "seconds")}
     files.write_table(pa.table({"net": sub["net"], "arch": sub["arch"], **scores}), scores_path,
                         schemas.PROXY_SCORES)  # fmt: skip

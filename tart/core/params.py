@@ -38,6 +38,14 @@ class Fetch(Section):
     files: list[str]
 
 
+class Executor(Section):
+    """Where the fan-out stages (build, extract, tokenize, proxies) and `tart generate` / `tart screen` run their
+    jobs (tart/core/parallel.py); the outputs do not depend on it."""
+
+    kind: Literal["local", "dask"]
+    scheduler: str | None = Field(description="dask: the scheduler's address; null = a LocalCluster on this machine")
+
+
 class Build(Section):
     split: str
     limit: int | None = Field(ge=1, description="build only the first N NB201 indices (tiny profiles)")
@@ -249,6 +257,7 @@ class DeepNets1MProtocol(Section):
 
 class Params(Section):
     paths: Paths
+    executor: Executor
     fetch: Fetch
     build: Build
     extract: Extract

@@ -59,6 +59,7 @@ class Schedule:
     patience: int | None = None
     ema: float | None = None  # EMA decay of the weights; the EMA weights are then validated and kept
     desc: str = "train"
+    show: bool = True  # the progress bar (off on all but one rank of a torchrun launch)
 
 
 def train_epochs(model: torch.nn.Module, opt: torch.optim.Optimizer, sched: torch.optim.lr_scheduler.LRScheduler,
@@ -91,7 +92,7 @@ def train_epochs(model: torch.nn.Module, opt: torch.optim.Optimizer, sched: torc
         tqdm.write(f"{schedule.desc}: resuming after epoch {done} of {schedule.epochs} from {state_file.path}",
                    file=sys.stderr)  # fmt: skip
     bar = tqdm(range(done + 1, schedule.epochs + 1), desc=schedule.desc, unit="epoch", initial=done,
-               total=schedule.epochs)  # fmt: skip
+               total=schedule.epochs, disable=not schedule.show)  # fmt: skip
     for epoch in bar:
         model.train()
         losses = []

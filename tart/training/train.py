@@ -19,6 +19,7 @@ from tart.tokens.tokenize import vocab_hash
 from tart.training import resume
 from tart.training.loop import Schedule, autocast, best_of, pick_device, seed_everything, train_epochs
 from tart.training.losses import pairwise_rank_loss
+from tart.training.ranks import Ranks, process_group, ranks_from_env, wrap
 from tart.training.targets import fit_target_scale, to_model_scale
 
 
@@ -108,10 +109,22 @@ def fit(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, v
     `y_train` is (N,) or (N, heads): column 0 is the target, the others the extra heads' labels. Early stopping
     looks at head 0 only (`y_val` is its label). `init`: encoder weights to start from (`load_encoder`).
     `state_file`: where the training state goes every epoch and a killed fit resumes from (key: `fit_key`).
+
+    Under `torchrun` every rank trains its share of each epoch's batches with DDP (tart/training/ranks.py) and
+    returns the same model; the state file is then not used (resuming covers one-process runs).
     """
+    ranks = ranks_from_env()
     seed_everything(cfg.seed)
     torch.set_num_threads(cfg.threads)
-    device = pick_device(cfg.device)
+    device = ranks.local_device(pick_device(cfg.device))
+    with process_group(ranks, device):
+        return _fit(cfg, ts, train_rows, y_train, val_rows, y_val, init, state_file if ranks.world == 1 else None,
+                    ranks, device)  # fmt: skip
+
+
+def _fit(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, val_rows: np.ndarray,
+         y_val: np.ndarray, init: dict | None, state_file: resume.StateFile | None, ranks: Ranks,
+         device: torch.device) -> tuple[TartModel, list[dict], dict]:  # fmt: skip
     y_train = y_train.reshape(len(y_train), -1)
     n_heads = y_train.shape[1]
     mcfg = model_config(cfg, ts, n_heads)
@@ -119,12 +132,13 @@ def fit(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, v
     if init is not None:  # fine-tuning: a pretrained encoder (tart/training/pretrain.py), a fresh regression head
         load_encoder(model, init)
     model = model.to(device)
+    trained = wrap(model, ranks, device)  # what the steps call: DDP across torchrun ranks, else the model
     scales = [fit_target_scale(y_train[:, h], cfg.target_transform) for h in range(n_heads)]
     y = torch.tensor(np.stack([to_model_scale(y_train[:, h], scales[h]) for h in range(n_heads)], 1),
                      dtype=torch.float32)  # fmt: skip
     head_weights = [1.0] + [cfg.aux_weight] * (n_heads - 1)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps_per_epoch = math.ceil(len(train_rows) / cfg.batch_size)
+    steps_per_epoch = ranks.steps_per_epoch(math.ceil(len(train_rows) / cfg.batch_size))
     total, warmup = cfg.epochs * steps_per_epoch, steps_per_epoch
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, total) / total))
@@ -133,7 +147,7 @@ def fit(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, v
 
     def batch_loss(pick: np.ndarray) -> torch.Tensor:
         with autocast(device, cfg.precision):
-            pred = model(*batch_inputs(ts, train_rows[pick], device)).float()
+            pred = trained(*batch_inputs(ts, train_rows[pick], device)).float()
         target = y[pick].to(device)
         return sum(w * (torch.nn.functional.mse_loss(pred[:, h], target[:, h])
                         + cfg.rank_weight * pairwise_rank_loss(pred[:, h], target[:, h]))
@@ -144,15 +158,17 @@ def fit(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, v
 
     start = time.perf_counter()
     curves = train_epochs(
-        model, opt, sched, Schedule(epochs=cfg.epochs, ema=cfg.ema),
-        lambda: length_bucketed_batches(ts.lengths[train_rows].numpy(), cfg.batch_size, gen), batch_loss, validate,
-        len(val_rows), state_file, [gen],
+        model, opt, sched, Schedule(epochs=cfg.epochs, ema=cfg.ema, show=ranks.writes),
+        lambda: ranks.shard(length_bucketed_batches(ts.lengths[train_rows].numpy(), cfg.batch_size, gen)),
+        batch_loss, validate, len(val_rows), state_file, [gen],
     )  # fmt: skip
     facts = {
         "device": str(device), "train_seconds": round(time.perf_counter() - start, 1), **best_of(curves),
         "target_scale": scales[0], "aux_target_scales": scales[1:], "model": mcfg.to_dict(),
         "vocab_hash": vocab_hash(ts.vocab), "channels": list(ts.channels),
     }  # fmt: skip
+    if ranks.world > 1:
+        facts["world_size"] = ranks.world
     return model, curves, facts
 
 
