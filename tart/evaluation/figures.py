@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from pathlib import Path
 
@@ -13,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import networkx as nx  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
 from tart.core.metrics import kendall_tau_b  # noqa: E402
 from tart.evaluation.report import table_sizes  # noqa: E402
@@ -113,55 +115,168 @@ def render_all(predictions: Path, curves_csv: Path, graphs_dir: Path, example_ne
     return paths
 
 
-def comparison_bars(entries: list[dict], path: Path) -> None:
-    """Kendall tau-b per predictor, one bar per training-set size of the table, error bars = std over seeds."""
-    sizes = table_sizes(entries)
-    width = 0.8 / len(sizes)
-    fig, ax = plt.subplots(figsize=(14, 1.5 + 0.26 * len(entries)))
-    y = np.arange(len(entries))
-    for k, n in enumerate(sizes):
-        taus = [e["scores"].get(n, {}).get("kendall_tau_b", np.nan) for e in entries]
-        errs = [e["scores"].get(n, {}).get("kendall_tau_b_std") or np.nan for e in entries]  # nan: no error bar
-        bars = ax.barh(y + k * width, taus, width, xerr=errs, label=f"{n} training nets", capsize=2)
-        for bar, entry in zip(bars, entries):
-            if entry["published"]:
-                bar.set_hatch("//")
-                bar.set_alpha(0.5)
-    ax.set_yticks(y + width * (len(sizes) - 1) / 2, [e["name"] for e in entries])
-    ax.invert_yaxis()
-    ax.set_xlabel("Kendall tau-b vs CIFAR-10 test accuracy (all NB201 nets)")
-    ax.set_xlim(0, 1)
-    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=len(sizes), frameon=False)  # above the bars
-    # right-aligned: the long predictor names leave the axes narrow, and the title may run over their column
-    ax.set_title("NAS-Bench-201 predictors (hatched: published, not run here)", pad=22, loc="right")
+# Each model family has one colour in every figure; its variants differ by line style and marker.
+FAMILIES = (  # (title, colour, predictor key prefixes)
+    ("TART", "tab:blue", ("tart",)),
+    ("NAR-Former-style", "tab:orange", ("narformer",)),
+    ("TG-NAS-style GCN", "tab:green", ("tgnas",)),
+    ("gradient boosting", "tab:red", ("gbm_",)),
+    ("random forest", "tab:purple", ("rf_",)),
+    ("ridge", "tab:cyan", ("ridge_",)),
+    ("no training", "tab:olive", ("params", "flops")),  # grey is the ceilings' colour
+)
+# Panels of tau_vs_train_size: a few families each, about eight series at most.
+PANELS = (("TART",), ("NAR-Former-style",), ("TG-NAS-style GCN",), ("gradient boosting", "random forest", "ridge"),
+          ("no training",))  # fmt: skip
+# Legend text of a variant; prefixed by its family where a panel holds several families.
+VARIANT_LABELS = {
+    "tart": "one model per seed", "tart_ensemble": "seed ensemble",
+    "tart_iso": "per seed, averaged over isomorphic graphs",
+    "tart_ensemble_iso": "ensemble, averaged over isomorphic graphs",
+    "tart_function": "per seed, averaged over the function class",
+    "tart_ensemble_function": "ensemble, averaged over the function class",
+    "narformer": "cells as written", "narformer_live": "live ops",
+    "narformer_canonical": "function-class representative",
+    "tgnas": "cells as written", "tgnas_live": "live ops", "tgnas_canonical": "function-class representative",
+    "gbm_onehot": "one-hot edge ops", "gbm_paths": "live ops + path counts",
+    "gbm_canonical": "function-class cell features",
+    "gbm_canonical_cifar100": "function-class features, CIFAR-10 + CIFAR-100 labels",
+    "rf_onehot": "one-hot edge ops", "rf_paths": "live ops + path counts",
+    "rf_canonical": "function-class cell features", "ridge_onehot": "one-hot edge ops",
+    "params": "parameter count", "flops": "FLOPs",
+}  # fmt: skip
+LINE_STYLES, VARIANT_MARKERS = ("-", "--", ":", "-."), "osD^v<>p"
+
+
+def family_of(predictor: str) -> tuple[str, str]:
+    """(family title, colour) of a predictor key; a predictor outside every family is an error, not a grey line."""
+    for title, colour, prefixes in FAMILIES:
+        if predictor.startswith(prefixes):
+            return title, colour
+    raise ValueError(f"no figure family for predictor {predictor!r}; add its key prefix to "
+                     "tart.evaluation.figures.FAMILIES")  # fmt: skip
+
+
+def variant_styles(entries: list[dict]) -> dict[str, dict]:
+    """Matplotlib style per predictor: the family's colour, and the k-th variant of a family the k-th line style and
+    marker (in table order)."""
+    styles, seen = {}, {}
+    for entry in entries:
+        if entry["predictor"] in ("ceiling", "published"):
+            continue
+        family, colour = family_of(entry["predictor"])
+        k = seen[family] = seen.get(family, -1) + 1
+        styles[entry["predictor"]] = {"color": colour, "linestyle": LINE_STYLES[k % len(LINE_STYLES)],
+                                      "marker": VARIANT_MARKERS[k % len(VARIANT_MARKERS)]}  # fmt: skip
+    return styles
+
+
+def best_per_family(entries: list[dict], size: int) -> list[dict]:
+    """Each family's variant with the highest tau at `size` (the headline figure's rows), in family order."""
+    best: dict[str, dict] = {}
+    for entry in entries:
+        if entry["predictor"] in ("ceiling", "published") or size not in entry["scores"]:
+            continue
+        family = family_of(entry["predictor"])[0]
+        tau = entry["scores"][size]["kendall_tau_b"]
+        if family not in best or tau > best[family]["scores"][size]["kendall_tau_b"]:
+            best[family] = entry
+    return [best[title] for title, _, _ in FAMILIES if title in best]
+
+
+def _references(ax: plt.Axes, entries: list[dict], x_text: float) -> None:
+    """The label ceilings as grey lines and the published numbers as black open circles, each labelled where it
+    sits (text beside it, not only in a legend)."""
+    ceilings = [e for e in entries if e["predictor"] == "ceiling"]
+    ceilings.sort(key=lambda e: next(iter(e["scores"].values()))["kendall_tau_b"])
+    for k, (entry, style) in enumerate(zip(ceilings, ("--", ":", "-."))):
+        tau = next(iter(entry["scores"].values()))["kendall_tau_b"]
+        ax.axhline(tau, color="grey", linestyle=style, linewidth=1)
+        above = k == len(ceilings) - 1  # the highest label above its line, the others below theirs: no overlap
+        ax.annotate(entry["name"], (x_text, tau), xytext=(0, 2 if above else -2), textcoords="offset points",
+                    fontsize=6.5, color="dimgrey", ha="left", va="bottom" if above else "top")  # fmt: skip
+    for entry in (e for e in entries if e["published"]):
+        sizes = sorted(entry["scores"])
+        taus = [entry["scores"][n]["kendall_tau_b"] for n in sizes]
+        ax.plot(sizes, taus, "o", color="black", fillstyle="none", markersize=7)
+        for n, tau in zip(sizes, taus):
+            ax.annotate(f"{entry['name'].split(' (')[0]} {tau:.3f}", (n, tau), xytext=(-6, 0),
+                        textcoords="offset points", fontsize=6.5, ha="right", va="center")  # fmt: skip
+
+
+def tau_vs_train_size(entries: list[dict], path: Path) -> None:
+    """Kendall tau-b against the number of training nets: a headline panel with each family's best variant, then
+    one panel per family (or a few small ones) with all its variants; error bars = std over seeds. Ceilings and
+    published numbers appear in every panel, labelled where they sit."""
+    styles = variant_styles(entries)
+    fitted = [e for e in entries if e["predictor"] in styles]
+    sizes = sorted({n for e in fitted for n in e["scores"]})
+    panels = [("best variant of each family", best_per_family(entries, sizes[-1]), True)]
+    for titles in PANELS:
+        members = [e for e in fitted if family_of(e["predictor"])[0] in titles]
+        if members:
+            panels.append((" / ".join(titles), members, False))
+    columns = 3
+    rows = math.ceil(len(panels) / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(6 * columns, 4.6 * rows), sharex=True, sharey=True,
+                             squeeze=False)  # fmt: skip
+    for ax, (title, members, headline) in zip(axes.flat, panels):
+        for entry in members:
+            ns = sorted(entry["scores"])
+            errs = [entry["scores"][n].get("kendall_tau_b_std") or np.nan for n in ns]
+            variant = VARIANT_LABELS.get(entry["predictor"], entry["name"])
+            several = headline or len(title.split(" / ")) > 1  # families share the panel: name the family
+            label = f"{family_of(entry['predictor'])[0]}: {variant}" if several else variant
+            ax.errorbar(ns, [entry["scores"][n]["kendall_tau_b"] for n in ns], yerr=errs, capsize=2,
+                        markersize=4, label=label, **styles[entry["predictor"]])  # fmt: skip
+        _references(ax, entries, sizes[0])
+        ax.set_xscale("log")
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6.5, loc="best")
+        ax.set_xlabel("training nets (first N by index)")
+        ax.xaxis.set_tick_params(labelbottom=True)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("Kendall tau-b vs CIFAR-10 test accuracy")
+    for ax in list(axes.flat)[len(panels) :]:
+        ax.axis("off")
+    fig.suptitle("NAS-Bench-201: ranking quality against training-set size (every row: reports/comparison.md)")
     fig.tight_layout()
     _save(fig, path)
 
 
-def tau_vs_train_size(entries: list[dict], path: Path) -> None:
-    """Kendall tau-b against the number of training nets, one line per predictor (published numbers as open
-    markers, the label ceilings as grey lines), error bars = std over seeds."""
-    fig, ax = plt.subplots(figsize=(15, 6))
-    ceiling_styles = iter(["--", ":", "-."])  # the training label's, then those of label mixes
-    colors, markers = plt.get_cmap("tab10").colors, "osD^v<>"  # more lines than colors: vary the marker too
-    drawn = 0
-    for entry in entries:
-        sizes = sorted(entry["scores"])
-        taus = [entry["scores"][n]["kendall_tau_b"] for n in sizes]
-        if entry["name"].startswith("ceiling"):
-            ax.axhline(taus[0], color="grey", linestyle=next(ceiling_styles, ":"), label=entry["name"])
-            continue
-        errs = [entry["scores"][n].get("kendall_tau_b_std") or np.nan for n in sizes]
-        style = {"color": colors[drawn % len(colors)], "marker": markers[drawn // len(colors) % len(markers)]}
-        if entry["published"]:
-            style |= {"marker": "o", "linestyle": "none", "fillstyle": "none"}
-        ax.errorbar(sizes, taus, yerr=errs, capsize=2, label=entry["name"], **style)
-        drawn += 1
-    ax.set_xscale("log")
-    ax.set_xlabel("training nets (first N by index)")
-    ax.set_ylabel("Kendall tau-b vs CIFAR-10 test accuracy")
-    ax.set_title("NAS-Bench-201: ranking quality against training-set size")
-    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))  # beside the axes, off the lines
-    ax.grid(alpha=0.3)
+def comparison_bars(entries: list[dict], path: Path) -> None:
+    """The headline comparison: each family's best variant at the largest size, the label ceilings and the
+    published numbers; one bar per training-set size of the table (lighter: the smaller), error bars = std over
+    seeds. Every variant's row is in the comparison table."""
+    sizes = table_sizes(entries)
+    rows = best_per_family(entries, sizes[-1]) + [e for e in entries if e["predictor"] == "ceiling" or e["published"]]
+    width, handles = 0.8 / len(sizes), []
+    fig, ax = plt.subplots(figsize=(11, 1.6 + 0.42 * len(rows)))
+    y = np.arange(len(rows))
+    for k, n in enumerate(sizes):
+        taus = [e["scores"].get(n, {}).get("kendall_tau_b", np.nan) for e in rows]
+        errs = [e["scores"].get(n, {}).get("kendall_tau_b_std") or np.nan for e in rows]  # nan: no error bar
+        colours = ["black" if e["published"] else "grey" if e["predictor"] == "ceiling"
+                   else family_of(e["predictor"])[1] for e in rows]  # fmt: skip
+        alpha = 0.45 + 0.55 * (k + 1) / len(sizes)  # the largest size full strength
+        bars = ax.barh(y + k * width, taus, width, xerr=errs, color=colours, alpha=alpha, capsize=2)
+        handles.append(Patch(color="grey", alpha=alpha, label=f"{n} training nets"))
+        for bar, entry, tau, err in zip(bars, rows, taus, errs):
+            if entry["published"]:
+                bar.set_hatch("//")
+                bar.set_facecolor("white")
+                bar.set_edgecolor("black")
+            if not np.isnan(tau):
+                ax.text(tau + np.nan_to_num(err) + 0.005, bar.get_y() + bar.get_height() / 2, f"{n}: {tau:.3f}",
+                        va="center", fontsize=7)
+    ax.set_yticks(y + width * (len(sizes) - 1) / 2, [e["name"] for e in rows], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("Kendall tau-b vs CIFAR-10 test accuracy (all NB201 nets)")
+    lows = [e["scores"].get(n, {}).get("kendall_tau_b", 1.0) for e in rows for n in sizes]
+    ax.set_xlim(max(0.0, math.floor(10 * min(lows)) / 10 - 0.1), 1.0)
+    ax.legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=len(sizes), frameon=False)
+    ax.set_title("NAS-Bench-201: best variant of each family, ceilings, published (hatched: not run here)",
+                 pad=22, loc="right", fontsize=10)  # fmt: skip
     fig.tight_layout()
     _save(fig, path)

@@ -67,7 +67,8 @@ PUBLISHED = {"NAR-Former (published, not run here)": {781: 0.849, 1563: 0.901}}
 
 
 def comparison_entries(baselines: dict, metrics: dict, *rivals: dict) -> list[dict]:
-    """Rows for the comparison table and bar chart: {name, published, scores: {n_train: {...}}}."""
+    """Rows for the comparison table and figures: {predictor (the report key; "ceiling" and "published" for the
+    reference rows), name, published, scores: {n_train: {...}}}."""
     tart = {"kendall_tau_b": metrics["test_all"]["kendall_tau_b"], "kendall_tau_b_std": None,
             "kendall_tau_b_remainder": metrics["test_remainder"]["kendall_tau_b"],
             "spearman_rho": metrics["test_all"]["spearman_rho"],
@@ -76,28 +77,28 @@ def comparison_entries(baselines: dict, metrics: dict, *rivals: dict) -> list[di
     runs = {name: by_size for report in (*rivals, baselines) for name, by_size in report["baselines"].items()}
     devices = {name: devices for report in (*rivals, baselines) for name, devices in run_devices(report).items()}
     # The `tart_grid` stage's seeds stand in for the single `train` run when present.
-    entries = [] if "tart" in runs else [{"name": PREDICTOR_LABELS["tart"], "published": False,
+    entries = [] if "tart" in runs else [{"predictor": "tart", "name": PREDICTOR_LABELS["tart"], "published": False,
                                           "scores": {metrics["n_train"]: tart}, "device": "-"}]  # fmt: skip
     for name, by_size in runs.items():
         # one run (no randomness, or one seed) has no spread to show
         scores = {int(n): {k: None if k.endswith("_std") and s["seeds"] == 1 else v for k, v in s.items()}
                   for n, s in by_size.items()}  # fmt: skip
-        entries.append({"name": PREDICTOR_LABELS.get(name, name), "published": False, "scores": scores,
-                        "device": devices.get(name)})  # fmt: skip
+        entries.append({"predictor": name, "name": PREDICTOR_LABELS.get(name, name), "published": False,
+                        "scores": scores, "device": devices.get(name)})  # fmt: skip
     if "label_ceiling" in baselines:  # the same at every training-set size: it is not a fitted model
         sizes = {n for e in entries for n in e["scores"]}
         ceiling = {**baselines["label_ceiling"], "kendall_tau_b_remainder": None, "seeds": None}
-        entries.append({"name": f"ceiling: the training label ({baselines['train_label']}) itself",
-                        "published": False, "scores": {n: ceiling for n in sorted(sizes)}})  # fmt: skip
+        entries.append({"predictor": "ceiling", "published": False, "scores": {n: ceiling for n in sorted(sizes)},
+                        "name": f"ceiling: the training label ({baselines['train_label']}) itself"})  # fmt: skip
         for labels, tau in baselines.get("mixed_label_ceilings", {}).items():
             mixed = {"kendall_tau_b": tau, "kendall_tau_b_remainder": None, "seeds": None}
-            entries.append({"name": f"ceiling: mean normal score of {baselines['train_label']} and "
-                            f"{labels.replace('+', ' and ')}", "published": False,
-                            "scores": {n: mixed for n in sorted(sizes)}})  # fmt: skip
+            entries.append({"predictor": "ceiling", "published": False, "scores": {n: mixed for n in sorted(sizes)},
+                            "name": f"ceiling: mean normal score of {baselines['train_label']} and "
+                            f"{labels.replace('+', ' and ')}"})  # fmt: skip
     for name, by_size in PUBLISHED.items():
         scores = {n: {"kendall_tau_b": tau, "kendall_tau_b_std": None, "kendall_tau_b_remainder": None, "seeds": None}
                   for n, tau in by_size.items()}  # fmt: skip
-        entries.append({"name": name, "published": True, "scores": scores})
+        entries.append({"predictor": "published", "name": name, "published": True, "scores": scores})
     return entries
 
 
