@@ -143,7 +143,8 @@ VARIANT_LABELS = {
     "gbm_canonical_cifar100": "function-class features, CIFAR-10 + CIFAR-100 labels",
     "rf_onehot": "one-hot edge ops", "rf_paths": "live ops + path counts",
     "rf_canonical": "function-class cell features", "ridge_onehot": "one-hot edge ops",
-    "params": "parameter count", "flops": "FLOPs",
+    "params": "parameter count", "flops_nb201": "FLOPs, NB201's count",
+    "flops_2mac": "FLOPs, 2 per multiply-accumulate",
 }  # fmt: skip
 LINE_STYLES, VARIANT_MARKERS = ("-", "--", ":", "-."), "osD^v<>p"
 
