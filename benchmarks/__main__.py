@@ -123,6 +123,11 @@ def _full_repro(p: Params, argv: list[str]) -> dict:
     return _load("benchmarks.full_repro:full_repro")(argv or ["HEAD"], Path("."), params)
 
 
+def _dask_scaling(p: Params, argv: list[str]) -> dict:
+    nets = int(argv[0]) if argv else 1_000_000
+    return _load("benchmarks.dask_scaling:dask_scaling_benchmark")(nets, tuple(_ints(argv, 1, "1,2")))
+
+
 def _rebuild_floor(p: Params, argv: list[str]) -> dict:
     return _load("benchmarks.rebuild_floor:rebuild_floor")(p, int(argv[0]) if argv else 3)
 
@@ -170,6 +175,8 @@ BENCHMARKS: dict[str, Benchmark] = {
                         "benchmarks.screen:screen_markdown"),
     "full-repro": Benchmark("full_repro", "full-repro [REV ...] [--params FILE]  # dvc repro from an empty cache",
                             _full_repro, "benchmarks.full_repro:full_repro_markdown"),
+    "dask-scaling": Benchmark("dask_scaling", "dask-scaling [NETS [WORKERS]]  # generated nets end to end on Dask",
+                              _dask_scaling, "benchmarks.dask_scaling:dask_scaling_markdown"),
     "rebuild-floor": Benchmark("rebuild_floor", "rebuild-floor [EPOCHS]  # optimiser steps x seconds per step",
                                _rebuild_floor, "benchmarks.rebuild_floor:rebuild_floor_markdown"),
     "gpu-train": Benchmark("gpu_train", "gpu-train [full|dry]  # TART at d_model 256, 12 layers, bf16: graphs/s",
