@@ -124,8 +124,9 @@ def _full_repro(p: Params, argv: list[str]) -> dict:
 
 
 def _dask_scaling(p: Params, argv: list[str]) -> dict:
-    nets = int(argv[0]) if argv else 1_000_000
-    return _load("benchmarks.dask_scaling:dask_scaling_benchmark")(nets, tuple(_ints(argv, 1, "1,2")))
+    module = "benchmarks.dask_scaling"
+    return _load(f"{module}:dask_scaling_benchmark")(_load(f"{module}:parse_runs")(argv[0] if argv else
+                                                                                   "1000000x1,1000000x2"))
 
 
 def _rebuild_floor(p: Params, argv: list[str]) -> dict:
@@ -184,7 +185,7 @@ BENCHMARKS: dict[str, Benchmark] = {
                         "benchmarks.screen:screen_markdown"),
     "full-repro": Benchmark("full_repro", "full-repro [REV ...] [--params FILE]  # dvc repro from an empty cache",
                             _full_repro, "benchmarks.full_repro:full_repro_markdown"),
-    "dask-scaling": Benchmark("dask_scaling", "dask-scaling [NETS [WORKERS]]  # generated nets end to end on Dask",
+    "dask-scaling": Benchmark("dask_scaling", "dask-scaling [NETSxWORKERS,...]  # generated nets end to end on Dask",
                               _dask_scaling, "benchmarks.dask_scaling:dask_scaling_markdown"),
     "rebuild-floor": Benchmark("rebuild_floor", "rebuild-floor [EPOCHS]  # optimiser steps x seconds per step",
                                _rebuild_floor, "benchmarks.rebuild_floor:rebuild_floor_markdown"),
