@@ -7,6 +7,7 @@ pytest.importorskip("distributed")
 from benchmarks.dask_scaling import dask_scaling_benchmark, dask_scaling_markdown, parse_runs  # noqa: E402
 
 
+@pytest.mark.integration  # three LocalClusters, ~20 s on two cores: CI's integration run
 def test_generated_nets_run_end_to_end_on_one_and_two_workers(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the benchmark works in a temporary directory under the working directory
     result = dask_scaling_benchmark([(60, 1), (60, 2), (30, 2)])
