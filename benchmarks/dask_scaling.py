@@ -1,13 +1,14 @@
-"""Generated graphs end to end on the Dask executor: `python -m benchmarks dask-scaling [NETS [WORKERS,...]]`.
+"""Generated graphs end to end on the Dask executor: `python -m benchmarks dask-scaling [NETSxWORKERS,...]`.
 
-For each worker count: a `LocalCluster` of that many single-threaded worker processes, and on it `tart generate`'s
-work (NETS unique nets in shards), the merge into one published-layout file (serial, here), `extract` and
-`tokenize`, each timed; graphs/s per phase and in all; the peak resident memory of each worker process (its own
-high-water mark, read on the worker at the end). The default, 1,000,000 unique nets, takes hours on two cores and
-about 40 GB of disk; the tests run a few hundred.
+Each run (a net count on a worker count, e.g. `100000x1,100000x2,1000000x2`) starts a `LocalCluster` of that many
+single-threaded worker processes and times, on it, `tart generate`'s work (NETS unique nets in shards), the merge
+into one published-layout file (serial, here), `extract` and `tokenize`; graphs/s per phase and in all; the peak
+resident memory of each worker process (its own high-water mark, read on the worker at the end). Runs of one net
+count on several worker counts give the speed-up. The default, 1,000,000 unique nets on 1 and on 2 workers, takes
+hours on two cores and about 40 GB of disk at a time; the tests run a few dozen.
 
-The cluster projection is arithmetic on the measured rates: the parallel phases scale with workers (at the measured
-per-worker rate of the largest run), the merge does not.
+The cluster projection is arithmetic on the measured rates of the run with the most nets: the parallel phases scale
+with workers (at that run's per-worker rate), the merge does not.
 """
 
 from __future__ import annotations
@@ -68,36 +69,59 @@ def projection(run: dict, workers: int) -> dict:
     return {"workers": workers, "seconds": round(total, 1), "graphs_per_second": round(run["nets"] / total, 1)}
 
 
-def dask_scaling_benchmark(nets: int = 1_000_000, worker_counts: tuple[int, ...] = (1, 2)) -> dict:
+def parse_runs(text: str) -> list[tuple[int, int]]:
+    """"NETSxWORKERS,..." (e.g. "100000x1,100000x2,1000000x2") as (nets, workers) pairs."""
     runs = []
-    for workers in worker_counts:
+    for item in text.split(","):
+        nets, sep, workers = item.strip().partition("x")
+        if not (sep and nets.isdigit() and workers.isdigit() and int(nets) > 0 and int(workers) > 0):
+            raise ValueError(f"dask-scaling run {item!r}: expected NETSxWORKERS with positive whole numbers, "
+                             "e.g. 100000x2")  # fmt: skip
+        runs.append((int(nets), int(workers)))
+    return runs
+
+
+def speedups(runs: list[dict]) -> list[dict]:
+    """Per net count run on several worker counts: the fewest workers' time over each larger count's."""
+    out = []
+    for nets in dict.fromkeys(r["nets"] for r in runs):
+        group = sorted((r for r in runs if r["nets"] == nets), key=lambda r: r["workers"])
+        out += [{"nets": nets, "from_workers": group[0]["workers"], "to_workers": r["workers"],
+                 "speedup": round(group[0]["total_seconds"] / r["total_seconds"], 2)} for r in group[1:]]  # fmt: skip
+    return out
+
+
+def dask_scaling_benchmark(plan: list[tuple[int, int]] = ((1_000_000, 1), (1_000_000, 2))) -> dict:
+    """One end-to-end run per (nets, workers) of `plan`, in order; the projection starts from the run with the most
+    nets (the most workers among those)."""
+    runs = []
+    for nets, workers in plan:
         with tempfile.TemporaryDirectory(dir=".") as tmp:
             runs.append(end_to_end(nets, workers, Path(tmp)))
-        print(f"{workers} workers: {runs[-1]['total_seconds']:,.0f} s, {runs[-1]['graphs_per_second']:,.0f} graphs/s",
-              flush=True)  # fmt: skip
-    largest = runs[-1]
-    return {"nets": nets, "runs": runs,
-            "speedup": round(runs[0]["total_seconds"] / largest["total_seconds"], 2) if len(runs) > 1 else None,
-            "projection": [projection(largest, w) for w in (8, 32, 128)]}  # fmt: skip
+        print(f"{nets:,} nets on {workers} workers: {runs[-1]['total_seconds']:,.0f} s, "
+              f"{runs[-1]['graphs_per_second']:,.0f} graphs/s", flush=True)  # fmt: skip
+    largest = max(runs, key=lambda r: (r["nets"], r["workers"]))
+    return {"runs": runs, "speedups": speedups(runs), "projected_from": {"nets": largest["nets"],
+            "workers": largest["workers"]}, "projection": [projection(largest, w) for w in (8, 32, 128)]}  # fmt: skip
 
 
 def dask_scaling_markdown(r: dict) -> str:
-    lines = [f"{r['nets']:,} generated nets: generate -> merge -> extract -> tokenize on a Dask LocalCluster.", "",
-             "| workers | generate (s) | merge (s) | extract (s) | tokenize (s) | total (s) | graphs/s | "
-             "worker peak RSS (GB) |", "|---:|---:|---:|---:|---:|---:|---:|---|"]  # fmt: skip
+    lines = ["Generated nets: generate -> merge -> extract -> tokenize on a Dask LocalCluster.", "",
+             "| nets | workers | generate (s) | merge (s) | extract (s) | tokenize (s) | total (s) | graphs/s | "
+             "worker peak RSS (GB) | file (GB) |", "|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"]  # fmt: skip
     for run in r["runs"]:
         s = run["seconds"]
         peaks = ", ".join(f"{g:.2f}" for g in run["worker_peak_rss_gb"])
-        lines.append(f"| {run['workers']} | {s['generate']:,.0f} | {s['merge']:,.0f} | {s['extract']:,.0f} | "
-                     f"{s['tokenize']:,.0f} | {run['total_seconds']:,.0f} | {run['graphs_per_second']:,.0f} | "
-                     f"{peaks} |")  # fmt: skip
-    if r["speedup"] is not None:
-        lines += ["", f"Speed-up from {r['runs'][0]['workers']} to {r['runs'][-1]['workers']} workers: "
-                  f"{r['speedup']:.2f}x."]  # fmt: skip
-    largest = r["runs"][-1]
-    parallel = sum(largest["seconds"][p] for p in PARALLEL_PHASES)
-    lines += ["", f"Projection (the parallel phases' {parallel:,.0f} s x {largest['workers']} worker(s) / W, plus the "
-              f"serial merge's {largest['seconds']['merge']:,.0f} s): "
+        lines.append(f"| {run['nets']:,} | {run['workers']} | {s['generate']:,.0f} | {s['merge']:,.0f} | "
+                     f"{s['extract']:,.0f} | {s['tokenize']:,.0f} | {run['total_seconds']:,.0f} | "
+                     f"{run['graphs_per_second']:,.0f} | {peaks} | {run['file_gb']:.2f} |")  # fmt: skip
+    for up in r["speedups"]:
+        lines += ["", f"{up['nets']:,} nets, {up['from_workers']} -> {up['to_workers']} workers: "
+                  f"{up['speedup']:.2f}x."]  # fmt: skip
+    base = next(run for run in r["runs"] if (run["nets"], run["workers"]) == tuple(r["projected_from"].values()))
+    parallel = sum(base["seconds"][p] for p in PARALLEL_PHASES)
+    lines += ["", f"Projection for {base['nets']:,} nets (the parallel phases' {parallel:,.0f} s x {base['workers']} "
+              f"worker(s) / W, plus the serial merge's {base['seconds']['merge']:,.0f} s): "
               + "; ".join(f"{p['workers']} workers {p['seconds']:,.0f} s ({p['graphs_per_second']:,.0f} graphs/s)"
                           for p in r["projection"]) + "."]  # fmt: skip
     return "\n".join(lines) + "\n"

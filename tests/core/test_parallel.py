@@ -18,6 +18,9 @@ from tart.tokens.tokenize import tokenize
 dask = pytest.importorskip("dask")  # the GPU machines' Python has no Dask; the executor is optional there
 distributed = pytest.importorskip("distributed")
 DASK = ExecutorChoice("dask")
+# Each of these starts a LocalCluster of worker processes (10-20 s on two cores): CI's integration run has them,
+# the default run keeps the in-process checks.
+CLUSTER = pytest.mark.integration
 
 
 def square(x: int) -> int:
@@ -31,6 +34,7 @@ def test_dask_map_returns_the_local_results_in_job_order():
     assert on_dask == list(parallel_map(abs, [-j for j in jobs], workers=2)) == jobs
 
 
+@CLUSTER
 def test_a_lost_workers_job_is_rerun_not_dropped(tmp_path):
     jobs = [(tmp_path / f"died-{k}", k) for k in range(4)]
     with executing(DASK):
@@ -38,12 +42,14 @@ def test_a_lost_workers_job_is_rerun_not_dropped(tmp_path):
     assert all(marker.exists() for marker, _ in jobs)  # every job killed its worker once and still came back
 
 
+@CLUSTER
 def test_a_job_that_kills_every_worker_is_named(tmp_path):
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}), executing(DASK):
         with pytest.raises(LostWorkerError, match="shard 7: every Dask worker that ran it died"):
             list(parallel_map(always_die, [7], workers=2, name=lambda job: f"shard {job}"))
 
 
+@CLUSTER
 def test_a_failing_job_keeps_its_error_and_is_named():
     with executing(DASK), pytest.raises(ValueError, match="job three is bad input") as caught:
         list(parallel_map(fail_on_three, [1, 2, 3, 4], workers=2, name=lambda job: f"shard {job}"))
@@ -64,6 +70,7 @@ def fan_out(mirror, out, workers=2):
     return {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
+@CLUSTER
 def test_fan_out_stages_write_the_same_bytes_on_dask(mirror, tmp_path):
     local = fan_out(mirror, tmp_path / "local")
     with executing(DASK):
