@@ -123,8 +123,21 @@ def _full_repro(p: Params, argv: list[str]) -> dict:
     return _load("benchmarks.full_repro:full_repro")(argv or ["HEAD"], Path("."), params)
 
 
+def _dask_scaling(p: Params, argv: list[str]) -> dict:
+    module = "benchmarks.dask_scaling"
+    return _load(f"{module}:dask_scaling_benchmark")(_load(f"{module}:parse_runs")(argv[0] if argv else
+                                                                                   "1000000x1,1000000x2"))
+
+
 def _rebuild_floor(p: Params, argv: list[str]) -> dict:
     return _load("benchmarks.rebuild_floor:rebuild_floor")(p, int(argv[0]) if argv else 3)
+
+
+def _distill(p: Params, argv: list[str]) -> dict:
+    pseudo = [None if a == "all" else int(a) for a in (argv[3] if len(argv) > 3 else "all").split(",")]
+    return _load("benchmarks.distill:distill_benchmark")(
+        p, _ints(argv, 0, "781,1563"), _ints(argv, 1, "0"), _ints(argv, 2, "4,8"), pseudo
+    )
 
 
 def _screen(p: Params, argv: list[str]) -> dict:
@@ -162,6 +175,8 @@ BENCHMARKS: dict[str, Benchmark] = {
     "function-input": Benchmark("function_input", "function-input [SEEDS]  # TART on function-class representatives",
                                 _seeded("benchmarks.function_input:function_input_benchmark", "0,1,2", [781, 1563]),
                                 "benchmarks.function_input:function_input_markdown"),
+    "distill": Benchmark("distill", "distill [SIZES [SEEDS [EPOCHS [PSEUDO]]]]  # TART taught by gbm_canonical "
+                         "on unlabelled nets (781,1563; 0; 4,8; all)", _distill, "benchmarks.distill:distill_markdown"),
     "learning-curve": Benchmark("learning_curve", "learning-curve [SIZES [SEEDS]]  # beyond 10% (3125,6250; 0)",
                                 _learning_curve, "benchmarks.learning_curve:learning_curve_markdown"),
     "cell-workers": Benchmark("cell_workers", "cell-workers [FITS [EPOCHS]]  # cell-model fits side by side vs serial",
@@ -170,6 +185,8 @@ BENCHMARKS: dict[str, Benchmark] = {
                         "benchmarks.screen:screen_markdown"),
     "full-repro": Benchmark("full_repro", "full-repro [REV ...] [--params FILE]  # dvc repro from an empty cache",
                             _full_repro, "benchmarks.full_repro:full_repro_markdown"),
+    "dask-scaling": Benchmark("dask_scaling", "dask-scaling [NETSxWORKERS,...]  # generated nets end to end on Dask",
+                              _dask_scaling, "benchmarks.dask_scaling:dask_scaling_markdown"),
     "rebuild-floor": Benchmark("rebuild_floor", "rebuild-floor [EPOCHS]  # optimiser steps x seconds per step",
                                _rebuild_floor, "benchmarks.rebuild_floor:rebuild_floor_markdown"),
     "gpu-train": Benchmark("gpu_train", "gpu-train [full|dry]  # TART at d_model 256, 12 layers, bf16: graphs/s",

@@ -108,12 +108,6 @@ def share_of_peak(fraction: float | None) -> str:
     return "-" if fraction is None else f"{100 * fraction:.2f}%"
 
 
-def on_device(ts: TokenSet, device: torch.device) -> TokenSet:
-    """The token set with its tensors on `device` (the lengths stay on the CPU: batching reads them there)."""
-    graph = None if ts.graph is None else ts.graph.to(device)
-    return TokenSet(ts.nets, ts.ids.to(device), ts.lengths, ts.channels, ts.vocab, graph, ts.graph_pe)
-
-
 def train_steps(model: nn.Module, ts: TokenSet, batches: list[np.ndarray], device: torch.device, precision: str,
                  width: int | None = None) -> float:  # fmt: skip
     """Run one optimiser step per batch; returns the seconds (device synchronised). `width` pads every batch to a

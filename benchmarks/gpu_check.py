@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from benchmarks.common import on_device, peak_tflops, share_of_peak, train_steps
+from benchmarks.common import peak_tflops, share_of_peak, train_steps
 from tart.core.params import Params
 from tart.models.transformer import TartModel
 from tart.tokens.token_set import load_tokens
@@ -76,7 +76,7 @@ def gpu_train_benchmark(p: Params, size: str) -> dict:
     batches = (batches * (needed // len(batches) + 1))[:needed]  # more steps than an epoch: cycle the epoch
     timed = batches[spec["warmup"] :]
     graphs = sum(len(b) for b in timed)
-    ts_device = on_device(ts, device)
+    ts_device = ts.to(device)
     torch.manual_seed(0)
     eager = TartModel(mcfg).to(device)
     with FlopCounterMode(display=False) as counter:

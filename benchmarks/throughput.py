@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from benchmarks.common import on_device, peak_tflops, share_of_peak, train_steps
+from benchmarks.common import peak_tflops, share_of_peak, train_steps
 from tart.core.params import Params
 from tart.models.transformer import TartConfig, TartModel
 from tart.tokens.token_set import TokenSet, load_tokens
@@ -61,7 +61,7 @@ def throughput_benchmark(p: Params, device_choice: str, precision: str, batch_si
     torch.set_num_threads(cfg.threads)
     device = pick_device(device_choice)
     ts = load_tokens(p.paths.tokens, tuple(cfg.channels), cfg.graph_pe, cfg.pe_dim)
-    ts_device = on_device(ts, device)
+    ts_device = ts.to(device)
     mcfg = model_config(cfg, ts)
     gen = torch.Generator().manual_seed(0)
     bucketed = length_bucketed_batches(ts.lengths.numpy(), batch_size, gen)

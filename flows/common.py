@@ -1,7 +1,9 @@
-"""What every stage flow shares: the params file and the provenance record."""
+"""What every stage flow shares: the params file, the provenance record, and the lines a stage prints."""
 
 from __future__ import annotations
 
+import json
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,10 +17,37 @@ def params() -> Params:
     return load_params()
 
 
+def say(message: str) -> None:
+    """One progress line on stderr. Prefect's own records stay at WARNING (flows/__init__.py): a stage shows what it
+    does, its bars and its result, not the orchestration."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def grid(section) -> str:
+    """How many fits a cell-model grid stage runs: "3 cell inputs x 5 sizes x 5 seeds = 75 fits of 150 epochs"."""
+    inputs, sizes, seeds = len(section.cell_inputs), len(section.train_sizes), len(section.seeds)
+    return (f"{inputs} cell inputs x {sizes} sizes x {seeds} seeds = {inputs * sizes * seeds} fits of "
+            f"{section.epochs} epochs, {section.workers} at a time")  # fmt: skip
+
+
+def _last_seconds(stage: str, p: Params) -> float | None:
+    path = p.paths.reports / "provenance" / f"{stage}.json"
+    try:
+        return float(json.loads(path.read_text())["seconds"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 @contextmanager
-def recorded(stage: str, p: Params, **facts: object) -> Iterator[dict]:
-    """Time the stage and write its provenance file (not tracked by DVC) when it succeeds."""
+def recorded(stage: str, p: Params, what: str, **facts: object) -> Iterator[dict]:
+    """Say what the stage does (and how long its last run here took), time it, write its provenance file (not
+    tracked by DVC) when it succeeds, and end with one line: the `result` the flow put in the yielded dict."""
+    last = _last_seconds(stage, p)
+    say(f"{stage}: {what}" + (f" (last run here: {last:,.0f} s)" if last is not None else ""))
     extra: dict = dict(facts)
     start = time.perf_counter()
     yield extra
-    provenance.record(stage, time.perf_counter() - start, p.paths.reports / "provenance", **extra)
+    seconds = time.perf_counter() - start
+    result = extra.pop("result", "done")
+    provenance.record(stage, seconds, p.paths.reports / "provenance", **extra)
+    say(f"{stage}: {result} ({seconds:,.0f} s)")

@@ -4,7 +4,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import params, recorded
@@ -20,11 +20,12 @@ def protocol_task(cfg, work):
 @flow(name="deepnets1m_protocol")
 def deepnets1m_protocol_flow() -> None:
     p = params()
-    with recorded("deepnets1m_protocol", p), tempfile.TemporaryDirectory() as work:
+    what = "the DeepNets-1M property protocol: fit on the 500 val nets, score on the 500 test nets"
+    with recorded("deepnets1m_protocol", p, what) as run, tempfile.TemporaryDirectory() as work:
         result = protocol_task(p.deepnets1m_protocol, Path(work))
-    write_json(result, p.paths.reports / "deepnets1m_protocol.json")
-    write_text(p.paths.reports / "deepnets1m_protocol.md", protocol_markdown(result) + "\n")
-    get_run_logger().info("\n%s", protocol_markdown(result))
+        write_json(result, p.paths.reports / "deepnets1m_protocol.json")
+        write_text(p.paths.reports / "deepnets1m_protocol.md", protocol_markdown(result) + "\n")
+        run["result"] = "\n" + protocol_markdown(result)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import params, recorded
@@ -17,9 +17,13 @@ def evaluate_task(p):
 @flow(name="evaluate")
 def evaluate_flow() -> None:
     p = params()
-    with recorded("evaluate", p):
+    what = f"predict every net and score against {p.evaluate.test_label} ({p.evaluate.bootstrap:,} bootstrap draws)"
+    with recorded("evaluate", p, what) as run:
         metrics = evaluate_task(p)
-    get_run_logger().info("Kendall tau-b over all nets: %.4f", metrics["test_all"]["kendall_tau_b"])
+        every = metrics["test_all"]
+        low, high = every["kendall_tau_b_ci95"]
+        run["result"] = (f"Kendall tau-b {every['kendall_tau_b']:.4f} [{low:.4f}, {high:.4f}] over all "
+                         f"{every['n']:,} nets")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import params, recorded
@@ -14,9 +14,11 @@ def fetch_files(manifest, files, dest, mirror):
 def fetch_flow() -> None:
     p = params()
     mirror = resolve_mirror(p.fetch.mirror)
-    with recorded("fetch", p, mirror=str(mirror)):
+    source = f"from the mirror {mirror}" if mirror else "from their public URLs"
+    with recorded("fetch", p, f"copy {len(p.fetch.files)} files {source}, verifying sha256",
+                  mirror=str(mirror)) as run:  # fmt: skip
         paths = fetch_files(p.paths.manifest, p.fetch.files, p.paths.raw, mirror)
-    get_run_logger().info("fetched %d verified files into %s", len(paths), p.paths.raw)
+        run["result"] = f"{len(paths)} verified files in {p.paths.raw}"
 
 
 if __name__ == "__main__":

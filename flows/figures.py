@@ -47,10 +47,11 @@ def comparison_task(p):
 @flow(name="figures")
 def figures_flow() -> None:
     p = params()
-    with recorded("figures", p):
+    with recorded("figures", p, "draw the figures and write the result tables") as run:
         figures_task(p)
         results_task(p)
         comparison_task(p)
+        run["result"] = f"wrote {p.paths.figures}, results.md and comparison.md"
 
 
 if __name__ == "__main__":

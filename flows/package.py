@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import params, recorded
@@ -18,11 +18,11 @@ def package_task(p):
 @flow(name="package")
 def package_flow() -> None:
     p = params()
-    with recorded("package", p):
-        card = package_task(p)
-    facts = card["profile"]
-    get_run_logger().info("packaged %s; of the %d nets not trained on, a share of %s falls outside its training "
-                          "profile", PACKAGED, facts["untrained_nets"], facts["outside_share_of_untrained_nets"])
+    with recorded("package", p, "copy the checkpoint into the package with its card and training profile") as run:
+        facts = package_task(p)["profile"]
+        share = facts["outside_share_of_untrained_nets"]
+        run["result"] = (f"packaged {PACKAGED}; of the {facts['untrained_nets']:,} nets not trained on, "
+                         + ("none" if share is None else f"{share:.1%}") + " fall outside its training profile")
 
 
 if __name__ == "__main__":

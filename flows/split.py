@@ -14,8 +14,10 @@ def split_task(labels, train_size, val_size, out):
 @flow(name="split")
 def split_flow() -> None:
     p = params()
-    with recorded("split", p):
+    what = f"the first {p.split.train_size:,} nets train, the next {p.split.val_size:,} validate"
+    with recorded("split", p, what) as run:
         split_task(p.paths.labels, p.split.train_size, p.split.val_size, p.paths.split)
+        run["result"] = f"wrote {p.paths.split}"
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.common import params, recorded
+from flows.common import params, recorded, say
 from tart.training.tart_grid import tart_grid_from_files
 
 
@@ -9,14 +9,17 @@ from tart.training.tart_grid import tart_grid_from_files
 def tart_grid_task(p):
     out = p.paths.reports / "tart_grid.json"
     return tart_grid_from_files(p.paths.tokens, p.paths.labels, p.train, p.evaluate.test_label, p.tart_grid,
-                                p.split.val_size, out, get_run_logger().info)  # fmt: skip
+                                p.split.val_size, out, say, p.paths.resume / "tart_grid")  # fmt: skip
 
 
 @flow(name="tart_grid")
 def tart_grid_flow() -> None:
     p = params()
-    with recorded("tart_grid", p):
-        tart_grid_task(p)
+    g = p.tart_grid
+    what = f"refit TART: {len(g.train_sizes)} sizes x {len(g.seeds)} seeds, {p.train.epochs} epochs each"
+    with recorded("tart_grid", p, what) as run:
+        report = tart_grid_task(p)
+        run["result"] = f"{len(report['runs']):,} runs in {p.paths.reports / 'tart_grid.json'}"
 
 
 if __name__ == "__main__":

@@ -184,3 +184,22 @@ def small_tart_config(**overrides) -> TartConfig:
     base = dict(vocab_sizes=(16,), max_len=8, d_model=16, n_layers=1, n_heads=2, d_ff=32, dropout=0.0,
                 attention_dropout=0.0, positions="learned", attention_bias="none", graph_pe="none", pe_dim=8)
     return TartConfig(**{**base, **overrides})
+
+
+def die_once(job: tuple[Path, int]) -> int:
+    """A Dask job that kills its worker process the first time it runs (a lost worker), then returns its value."""
+    marker, value = job
+    if not marker.exists():
+        marker.write_text("died")
+        os._exit(1)
+    return value
+
+
+def always_die(job: int) -> int:
+    os._exit(1)
+
+
+def fail_on_three(job: int) -> int:
+    if job == 3:
+        raise ValueError("job three is bad input")
+    return job * job

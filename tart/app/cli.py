@@ -27,6 +27,26 @@ def _params(path: Path | None):
         raise typer.Exit(2) from exc
 
 
+EXECUTOR = typer.Option(help="local | dask: where the work fans out (default: the params' executor.kind when a "
+                              "params file is found, else local)")  # fmt: skip
+SCHEDULER = typer.Option(help="dask: the scheduler's address (default: the params' executor.scheduler; none: a "
+                               "LocalCluster on this machine)")  # fmt: skip
+
+
+def _executor(kind: str | None, scheduler: str | None, params: Path | None):
+    """The executor the options or the params file choose (tart/core/parallel.py)."""
+    from tart.core.parallel import ExecutorChoice
+    from tart.core.params import params_path
+
+    if kind is None and params_path(params).is_file():
+        chosen = _params(params).executor
+        kind, scheduler = chosen.kind, scheduler or chosen.scheduler
+    if kind not in (None, "local", "dask"):
+        typer.secho(f"--executor {kind!r}: expected local or dask", fg="red", err=True)
+        raise typer.Exit(2)
+    return ExecutorChoice(kind or ("dask" if scheduler else "local"), scheduler)
+
+
 CHECKPOINT = typer.Option(help="checkpoint (default: the pipeline's paths.model inside a workspace, else the "
                                 "checkpoint shipped with the package)")  # fmt: skip
 
@@ -109,6 +129,8 @@ def screen(
     shapes: Annotated[Path | None, typer.Option(help="HDF5: node-shapes Parquet (net, shapes) of the split")] = None,
     top: Annotated[int, typer.Option(help="print the best N")] = 10,
     workers: Annotated[int | None, typer.Option(help="processes converting NB201 strings (default: all cores)")] = None,
+    executor: Annotated[str | None, EXECUTOR] = None,
+    scheduler: Annotated[str | None, SCHEDULER] = None,
     checkpoint: Annotated[Path | None, CHECKPOINT] = None,
     params: Annotated[Path | None, PARAMS] = None,
 ) -> None:
@@ -117,6 +139,7 @@ def screen(
 
     from tart.app import screen as screening
     from tart.app.predict import PredictError
+    from tart.core.parallel import LostWorkerError, executing
     from tart.io.deepnets1m import FormatError
 
     checkpoint = _checkpoint(checkpoint, params).path
@@ -126,9 +149,10 @@ def screen(
             meta = meta or candidates.with_name(f"{candidates.stem}_meta.json")
             found = screening.deepnets_candidates(candidates, meta, split or screening.hdf5_split(candidates), shapes)
         else:
-            found = screening.nb201_candidates(screening.read_arch_file(candidates), workers)
+            with executing(_executor(executor, scheduler, params)):
+                found = screening.nb201_candidates(screening.read_arch_file(candidates), workers)
         table, facts = screening.screen(found, checkpoint)
-    except (screening.ScreenError, FormatError, PredictError, FileNotFoundError) as exc:
+    except (screening.ScreenError, FormatError, PredictError, FileNotFoundError, LostWorkerError) as exc:
         typer.secho(str(exc), fg="red", err=True)
         raise typer.Exit(1) from exc
     screening.write_screen(table, out)
@@ -161,7 +185,8 @@ def train(
     params: Annotated[Path | None, PARAMS] = None,
 ) -> None:
     """Train the `train` recipe and score it like the `evaluate` stage, without Prefect or DVC (e.g. on a GPU
-    machine); the pipeline's own outputs stay untouched."""
+    machine); the pipeline's own outputs stay untouched. Several processes: `torchrun --nproc-per-node N -m tart
+    train OUT` (DDP; rank 0 writes)."""
     from tart.app.train_run import RunError, train_and_evaluate, with_settings
 
     p = _params(params)
@@ -170,6 +195,8 @@ def train(
     except RunError as exc:
         typer.secho(str(exc), fg="red", err=True)
         raise typer.Exit(1) from exc
+    if result is None:  # a torchrun rank other than 0: rank 0 reports
+        return
     run, metrics = result["run"], result["metrics"]
     every, rest = metrics["test_all"], metrics["test_remainder"]
     typer.echo(f"trained on {run['device']} in {run['train_seconds']:.0f} s; best validation tau-b "
@@ -219,21 +246,25 @@ def generate(
     workers: Annotated[int | None, typer.Option(help="processes (default: params, else one per core)")] = None,
     shard_size: Annotated[int | None, typer.Option(help="nets per shard file")] = None,
     merge: Annotated[bool, typer.Option(help="also write one deepnets1m_SPLIT.hdf5 + meta from the shards")] = False,
+    executor: Annotated[str | None, EXECUTOR] = None,
+    scheduler: Annotated[str | None, SCHEDULER] = None,
     params: Annotated[Path | None, PARAMS] = None,
 ) -> None:
     """Generate DeepNets-1M-style nets into shards in the published layout (seeded, resumable, parallel)."""
+    from tart.core.parallel import LostWorkerError, executing
     from tart.io.deepnets1m import FormatError
     from tart.spaces.darts.generate import GeneratorConfigError, merge_shards
     from tart.spaces.darts.generate import generate as run_generator
 
     g = _params(params).generate
     try:
-        summary = run_generator(out, split, count, seed=g.seed if seed is None else seed,
-                                variant=variant or g.variant, shard_size=shard_size or g.shard_size,
-                                workers=workers or g.workers)  # fmt: skip
-        if merge:
-            merge_shards(out, split, out / f"deepnets1m_{split}.hdf5", out / f"deepnets1m_{split}_meta.json")
-    except (GeneratorConfigError, FormatError) as exc:
+        with executing(_executor(executor, scheduler, params)):
+            summary = run_generator(out, split, count, seed=g.seed if seed is None else seed,
+                                    variant=variant or g.variant, shard_size=shard_size or g.shard_size,
+                                    workers=workers or g.workers)  # fmt: skip
+            if merge:
+                merge_shards(out, split, out / f"deepnets1m_{split}.hdf5", out / f"deepnets1m_{split}_meta.json")
+    except (GeneratorConfigError, FormatError, LostWorkerError) as exc:
         typer.secho(str(exc), fg="red", err=True)
         raise typer.Exit(1) from exc
     typer.echo(json.dumps(summary, indent=2))

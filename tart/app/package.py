@@ -19,15 +19,10 @@ import pyarrow.parquet as pq
 from tart.app.checkpoints import CHECKPOINT_NAME, EMBEDDINGS_NAME
 from tart.app.distribution import assess, profile
 from tart.core.files import atomic_path, write_text
-from tart.core.provenance import _commit as code_commit
+from tart.core.provenance import code_commit
 from tart.io.fetch import sha256_of
-from tart.tokens.token_set import TokenSet, load_tokens, rows_of
+from tart.tokens.token_set import load_tokens, rows_of
 from tart.training.checkpoint import card_path, load_checkpoint
-
-
-def _subset(ts: TokenSet, rows: np.ndarray) -> TokenSet:
-    graph = None if ts.graph is None else ts.graph[rows]
-    return TokenSet(ts.nets[rows], ts.ids[rows], ts.lengths[rows], ts.channels, ts.vocab, graph, ts.graph_pe)
 
 
 def _scores(metrics: dict) -> dict:
@@ -48,7 +43,7 @@ def package(checkpoint: Path, tokens_dir: Path, split: Path, metrics_file: Path,
     train_rows = rows_of(ts, train_nets)
     found = profile(model, ts, train_rows)
     others = np.setdiff1d(np.arange(len(ts.nets)), train_rows)
-    outside_share = float(assess(found, model, _subset(ts, others)).outside.mean()) if len(others) else None
+    outside_share = float(assess(found, model, ts.select(others)).outside.mean()) if len(others) else None
     facts = found.facts()
     facts.update(embeddings=EMBEDDINGS_NAME, outside_share_of_untrained_nets=outside_share,
                  untrained_nets=int(len(others)))  # fmt: skip

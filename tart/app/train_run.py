@@ -13,6 +13,7 @@ from tart.core import files
 from tart.core.params import Params, Train
 from tart.evaluation.evaluate import evaluate
 from tart.training.checkpoint import save_checkpoint
+from tart.training.ranks import ranks_from_env
 from tart.training.train import train_from_files, write_curves
 
 
@@ -34,15 +35,20 @@ def with_settings(train: Train, settings: list[str]) -> Train:
         raise RunError(f"train settings {settings}: {exc}") from exc
 
 
-def train_and_evaluate(p: Params, train: Train, out: Path, progress: Callable[[str], None] = lambda _: None) -> dict:
+def train_and_evaluate(p: Params, train: Train, out: Path,
+                       progress: Callable[[str], None] = lambda _: None) -> dict | None:  # fmt: skip
     """Fit `train` on the pipeline's tokens, labels and split, then score it as the `evaluate` stage does. Writes
-    `tart.pt` (+ `.json`), `train_curve.csv`, `predictions.parquet` and `metrics.json` into `out`, all or none."""
+    `tart.pt` (+ `.json`), `train_curve.csv`, `predictions.parquet` and `metrics.json` into `out`, all or none.
+    Under `torchrun` (tart/training/ranks.py) every rank trains and rank 0 alone scores and writes; the other ranks
+    return None."""
     if out.exists() and any(out.iterdir()):
         raise RunError(f"{out}: exists and is not empty; name a new directory")
     for path, stage in ((p.paths.tokens, "tokenize"), (p.paths.labels, "build"), (p.paths.split, "split")):
         if not path.exists():
             raise RunError(f"{path}: not found; run `dvc repro {stage}` first (or carry it to this machine)")
     model, curves, run = train_from_files(train, p.paths.tokens, p.paths.labels, p.paths.split)
+    if not ranks_from_env().writes:
+        return None
     e = p.evaluate
     progress(f"scoring every net against {e.test_label} ({e.bootstrap} bootstrap resamples for the intervals)")
     with files.atomic_dir(out) as tmp:

@@ -24,6 +24,7 @@ from tart.core.metrics import TRANSFER_LABELS, kendall_tau_b, score_run, summari
 from tart.core.params import Baselines
 from tart.spaces.nb201.cell_function import representative_cells
 from tart.spaces.nb201.cell_paths import canonical_features, one_hot_ops, path_features
+from tart.spaces.nb201.flops import COUNTS as FLOPS_COUNTS
 from tart.spaces.nb201.flops import nb201_flops
 from tart.spaces.nb201.network import NUM_EDGES, OPS, arch_ops, arch_string, count_params
 
@@ -47,7 +48,7 @@ REGRESSORS = {
     "rf_canonical": Regressor("rf", "canonical", True),
     "gbm_canonical_cifar100": Regressor("gbm_deep", "canonical", True, ("cifar100_test_acc",)),
 }
-PREDICTORS = ("params", "flops", *REGRESSORS)
+PREDICTORS = ("params", "flops_nb201", "flops_2mac", *REGRESSORS)
 RANDOMIZED = {name for name, spec in REGRESSORS.items() if spec.model != "ridge"}  # the rest: one run
 
 
@@ -113,9 +114,9 @@ def fit_target(spec: Regressor, train_y: np.ndarray, n_train: int, extra: dict[s
 def fit_predict(name: str, inputs: dict[str, np.ndarray], train_y: np.ndarray, n_train: int, seed: int,
                 threads: int = 1, extra: dict[str, np.ndarray] | None = None) -> np.ndarray:  # fmt: skip
     """Scores for all nets (higher = predicted better); `train_y` labels the first `n_train` nets, `extra` holds
-    the `extra_labels` of the regressor. `inputs` holds the per-net "params" and "flops" and the feature matrices of
-    `REGRESSORS`, computed once for every fit."""
-    if name in ("params", "flops"):
+    the `extra_labels` of the regressor. `inputs` holds the per-net "params", the FLOPs counts and the feature
+    matrices of `REGRESSORS`, computed once for every fit."""
+    if name in ("params", *FLOPS_COUNTS):
         return inputs[name].astype(np.float64)
     spec = REGRESSORS[name]
     model = make_regressor(spec.model, seed, threads)
@@ -145,8 +146,9 @@ def run_baselines(archs: list[str], params: np.ndarray, train_label: np.ndarray,
             raise ValueError(f"baseline {name!r} also fits label {missing[0]!r}, which is not among the labels given")
     features = {REGRESSORS[name].features for name in predictors if name in REGRESSORS}
     inputs = {"params": params, "onehot": one_hot_edges(archs)}
-    if "flops" in predictors:
-        inputs["flops"] = nb201_flops(archs)
+    for kind in FLOPS_COUNTS:
+        if kind in predictors:
+            inputs[kind] = nb201_flops(archs, kind)
     if "paths" in features:
         inputs["paths"] = path_features(archs)
     if "canonical" in features:

@@ -16,6 +16,7 @@ from tart.core import files, schemas
 from tart.core.metrics import TRANSFER_LABELS, bootstrap_interval, kendall_tau_b, spearman_rho, transfer_scores
 from tart.core.parallel import default_workers, parallel_map
 from tart.core.params import Proxies
+from tart.spaces.nb201.flops import COUNTS as FLOPS_COUNTS
 from tart.spaces.nb201.flops import nb201_flops
 
 _batch: tuple[torch.Tensor, torch.Tensor] | None = None  # the minibatch, set once per worker process
@@ -57,14 +58,16 @@ def proxies_from_files(labels_path: Path, test_label: str, cfg: Proxies, scores_
     sub = table.take(pa.array(rows)).to_pydict()
     workers = cfg.workers or default_workers()
     jobs = [(arch, cfg.seed) for arch in sub["arch"]]
-    results = list(tqdm(parallel_map(_score, jobs, workers, _init_worker, (cfg.images, cfg.batch_size, cfg.seed)),
-                        total=len(jobs), desc="zero-cost proxies", unit="net"))  # fmt: skip
+    scored = parallel_map(_score, jobs, workers, _init_worker, (cfg.images, cfg.batch_size, cfg.seed),
+                          name=lambda job: f"the zero-cost proxies of {job[0]}")  # fmt: skip
+    results = list(tqdm(scored, total=len(jobs), desc="zero-cost proxies", unit="net"))
     scores = {name: np.array([r[name] for r in results]) for name in (*PROXIES, "seconds")}
     files.write_table(pa.table({"net": sub["net"], "arch": sub["arch"], **scores}), scores_path,
                         schemas.PROXY_SCORES)  # fmt: skip
     true = np.array(sub[test_label], float)
     transfer = {label: np.array(sub[label], float) for label in TRANSFER_LABELS}
-    reference = {"params": np.array(sub["params"], float), "flops": nb201_flops(sub["arch"]).astype(float)}
+    reference = {"params": np.array(sub["params"], float),
+                 **{kind: nb201_flops(sub["arch"], kind).astype(float) for kind in FLOPS_COUNTS}}  # fmt: skip
     summary = {}
     for name, pred in {**{p: scores[p] for p in PROXIES}, **reference}.items():
         summary[name] = {**_ranking_scores(pred, true, transfer, cfg),

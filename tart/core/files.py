@@ -43,18 +43,15 @@ def write_bytes(path: Path, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
-
 def write_table(table: pa.Table, path: Path, schema: pa.Schema) -> None:
     """Cast to `schema` (failing loudly on a mismatch) and write atomically."""
     with atomic_path(path) as tmp:
         pq.write_table(table.select(schema.names).cast(schema), tmp)
 
 
-
 def write_json(obj: object, path: Path) -> None:
     """Indented JSON, written atomically."""
     write_text(path, json.dumps(obj, indent=2) + "\n")
-
 
 
 @contextmanager

@@ -30,11 +30,20 @@ class Paths(Section):
     predictions: Path
     reports: Path
     figures: Path
+    resume: Path
 
 
 class Fetch(Section):
     mirror: str | None
     files: list[str]
+
+
+class Executor(Section):
+    """Where the fan-out stages (build, extract, tokenize, proxies) and `tart generate` / `tart screen` run their
+    jobs (tart/core/parallel.py); the outputs do not depend on it."""
+
+    kind: Literal["local", "dask"]
+    scheduler: str | None = Field(description="dask: the scheduler's address; null = a LocalCluster on this machine")
 
 
 class Build(Section):
@@ -102,8 +111,8 @@ class Figures(Section):
 class Baselines(Section):
     """Predictors the models are judged against (tart/baselines/baselines.py), on the NB201 protocol."""
 
-    predictors: list[Literal["params", "flops", "ridge_onehot", "gbm_onehot", "rf_onehot", "gbm_paths", "rf_paths",
-                             "gbm_canonical", "rf_canonical", "gbm_canonical_cifar100"]]
+    predictors: list[Literal["params", "flops_nb201", "flops_2mac", "ridge_onehot", "gbm_onehot", "rf_onehot",
+                             "gbm_paths", "rf_paths", "gbm_canonical", "rf_canonical", "gbm_canonical_cifar100"]]
     train_sizes: list[int] = Field(min_length=1, description="first N nets by index: 5% and 10%")
     seeds: list[int] = Field(min_length=1)
     threads: int = Field(ge=1)
@@ -248,6 +257,7 @@ class DeepNets1MProtocol(Section):
 
 class Params(Section):
     paths: Paths
+    executor: Executor
     fetch: Fetch
     build: Build
     extract: Extract

@@ -30,7 +30,8 @@ def cpu_model() -> str:
     return names[0] if names else platform.processor() or platform.machine()
 
 
-def _commit() -> str | None:
+def code_commit() -> str | None:
+    """The git commit of the working directory (None outside a git checkout)."""
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
     except (OSError, subprocess.CalledProcessError):
@@ -44,7 +45,7 @@ def record(stage: str, seconds: float, directory: Path, **facts: object) -> Path
     info = {
         "stage": stage,
         "seconds": round(seconds, 2),
-        "commit": _commit(),
+        "commit": code_commit(),
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpu_model": cpu_model(),

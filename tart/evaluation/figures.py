@@ -143,7 +143,8 @@ VARIANT_LABELS = {
     "gbm_canonical_cifar100": "function-class features, CIFAR-10 + CIFAR-100 labels",
     "rf_onehot": "one-hot edge ops", "rf_paths": "live ops + path counts",
     "rf_canonical": "function-class cell features", "ridge_onehot": "one-hot edge ops",
-    "params": "parameter count", "flops": "FLOPs",
+    "params": "parameter count", "flops_nb201": "FLOPs, NB201's count",
+    "flops_2mac": "FLOPs, 2 per multiply-accumulate",
 }  # fmt: skip
 LINE_STYLES, VARIANT_MARKERS = ("-", "--", ":", "-."), "osD^v<>p"
 
@@ -254,11 +255,11 @@ def comparison_bars(entries: list[dict], path: Path) -> None:
     width, handles = 0.8 / len(sizes), []
     fig, ax = plt.subplots(figsize=(11, 1.6 + 0.42 * len(rows)))
     y = np.arange(len(rows))
+    colours = ["black" if e["published"] else "grey" if e["predictor"] == "ceiling"
+               else family_of(e["predictor"])[1] for e in rows]  # fmt: skip
     for k, n in enumerate(sizes):
         taus = [e["scores"].get(n, {}).get("kendall_tau_b", np.nan) for e in rows]
         errs = [e["scores"].get(n, {}).get("kendall_tau_b_std") or np.nan for e in rows]  # nan: no error bar
-        colours = ["black" if e["published"] else "grey" if e["predictor"] == "ceiling"
-                   else family_of(e["predictor"])[1] for e in rows]  # fmt: skip
         alpha = 0.45 + 0.55 * (k + 1) / len(sizes)  # the largest size full strength
         bars = ax.barh(y + k * width, taus, width, xerr=errs, color=colours, alpha=alpha, capsize=2)
         handles.append(Patch(color="grey", alpha=alpha, label=f"{n} training nets"))

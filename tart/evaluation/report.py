@@ -50,7 +50,8 @@ PREDICTOR_LABELS = {
     "tgnas_live": "TG-NAS-style GCN on op-description embeddings, live ops (this pipeline)",
     "tgnas_canonical": "TG-NAS-style GCN on op-description embeddings, function-class representative (this pipeline)",
     "params": "parameter count (no training)",
-    "flops": "FLOPs (no training)",
+    "flops_nb201": "FLOPs as NB201's cost tables count them (no training)",
+    "flops_2mac": "FLOPs, 2 per multiply-accumulate of convs and linears (no training; ranks like the parameter count)",
     "ridge_onehot": "ridge on one-hot edge ops",
     "gbm_onehot": "gradient boosting on one-hot edge ops",
     "rf_onehot": "random forest on one-hot edge ops",
@@ -198,7 +199,8 @@ def transfer_markdown(entries: list[dict], test_title: str = "CIFAR-10") -> str:
 # Display names where the report key is not enough; other proxies show under their key.
 PROXY_LABELS = {
     "jacob_cov": "jacob_cov (NASWOT v1)", "naswot": "NASWOT (ReLU codes)",
-    "params": "parameter count (same nets)", "flops": "FLOPs (same nets)",
+    "params": "parameter count (same nets)", "flops_nb201": "FLOPs, NB201's count (same nets)",
+    "flops_2mac": "FLOPs, 2 per multiply-accumulate (same nets)",
 }  # fmt: skip
 
 

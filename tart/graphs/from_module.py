@@ -103,10 +103,10 @@ def check_input_shape(module: nn.Module, input_shape: Sequence[int]) -> None:
             else:
                 with FakeTensorMode(allow_non_fake_inputs=True) as mode:
                     module(mode.from_tensor(torch.empty(1, *input_shape, device=device)))
-    except Exception as exc:  # any failure of the user's forward means the shape (or module) is wrong
+    except Exception as exc:  # the user's forward failed: say what it raised, without guessing why
         shape = ", ".join(map(str, input_shape))
         raise GraphBuildError(
-            f"{type(module).__name__} does not accept an input of shape (batch, {shape}): {exc}"
+            f"{type(module).__name__}.forward raised {type(exc).__name__} on an input of shape (batch, {shape}): {exc}"
         ) from exc
 
 

@@ -105,7 +105,8 @@ def extract(
         ]  # fmt: skip
         with tqdm(total=count, desc=f"extract {split}", unit="net") as bar:
             try:
-                results = parallel_map(_extract_shard, jobs, workers, _open_source, (h5, meta, split))
+                results = parallel_map(_extract_shard, jobs, workers, _open_source, (h5, meta, split),
+                                       name=lambda job: f"{h5} nets {job[1]}..{job[2] - 1} (shard {job[5]})")
                 for (name, misaligned), job in zip(results, jobs):
                     summary["shards"].append(name)
                     summary["misaligned"] += misaligned

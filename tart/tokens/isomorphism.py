@@ -64,8 +64,6 @@ def isomorphism_classes(graphs: list[nx.DiGraph], progress: bool = True) -> np.n
     return classes
 
 
-
-
 def class_mean(values: np.ndarray, classes: np.ndarray) -> np.ndarray:
     """Each value replaced by the mean over its class."""
     sums = np.bincount(classes, weights=values)

@@ -3,6 +3,7 @@ encoding computed from the shards' edges when asked (tart.tokens.positional)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,16 @@ class TokenSet:
     def vocab_sizes(self) -> tuple[int, ...]:
         return tuple(len(self.vocab[CHANNEL_VOCAB[c]]) for c in self.channels)
 
+    def select(self, rows: np.ndarray) -> TokenSet:
+        """The token set of `rows` only, in that order."""
+        graph = None if self.graph is None else self.graph[rows]
+        return dataclasses.replace(self, nets=self.nets[rows], ids=self.ids[rows], lengths=self.lengths[rows],
+                                   graph=graph)  # fmt: skip
+
+    def to(self, device: torch.device) -> TokenSet:
+        """The token set with its tensors on `device` (the lengths stay on the CPU: batching reads them there)."""
+        graph = None if self.graph is None else self.graph.to(device)
+        return dataclasses.replace(self, ids=self.ids.to(device), graph=graph)
 
 
 def load_tokens(tokens_dir: Path, channels: tuple[str, ...] = ("tokens",), graph_pe: str = "none",
@@ -48,7 +59,6 @@ def load_tokens(tokens_dir: Path, channels: tuple[str, ...] = ("tokens",), graph
     return token_set(table, channels, json.loads(vocab_path.read_text()), graph_pe, pe_dim)
 
 
-
 def token_set(table: pa.Table, channels: tuple[str, ...], vocab: dict, graph_pe: str = "none",
               pe_dim: int = 8) -> TokenSet:  # fmt: skip
     """A token table (`schemas.TOKENS` columns) as one padded tensor of `channels`, plus the graph encoding."""
@@ -64,7 +74,6 @@ def token_set(table: pa.Table, channels: tuple[str, ...], vocab: dict, graph_pe:
                     tuple(channels), vocab, graph, graph_pe)  # fmt: skip
 
 
-
 def rows_of(tokens: TokenSet, nets: np.ndarray) -> np.ndarray:
     """Row positions of `nets` in `tokens`; KeyError naming the first net without tokens."""
     position = {int(n): k for k, n in enumerate(tokens.nets)}
@@ -72,7 +81,6 @@ def rows_of(tokens: TokenSet, nets: np.ndarray) -> np.ndarray:
     if missing:
         raise KeyError(f"nets {missing[:5]} have no tokens")
     return np.array([position[int(n)] for n in nets])
-
 
 
 def batch_inputs(ts: TokenSet, rows: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]:

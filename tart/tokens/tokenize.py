@@ -243,7 +243,8 @@ def tokenize(graphs_dir: Path, out_dir: Path, workers: int | None = None) -> dic
     vocab = vocabulary()
     with files.atomic_dir(out_dir) as tmp_dir:
         jobs = [(shard, tmp_dir, vocab) for shard in shards]
-        for _ in tqdm(parallel_map(_tokenize_shard, jobs, workers), total=len(jobs), desc="tokenize", unit="shard"):
+        done = parallel_map(_tokenize_shard, jobs, workers, name=lambda job: str(job[0]))
+        for _ in tqdm(done, total=len(jobs), desc="tokenize", unit="shard"):
             pass
         (tmp_dir / "vocab.json").write_text(json.dumps(vocab, indent=2) + "\n")
     return vocab

@@ -26,6 +26,7 @@ from tart.spaces.nb201.cells import adjacency, cell_ops, renumber, renumberings
 from tart.spaces.nb201.network import arch_ops, arch_string
 from tart.training.loop import Schedule, best_of, pick_device, seed_everything, train_epochs
 from tart.training.losses import pairwise_difference_loss
+from tart.training.resume import StateFile, clear_stage, fit_key, resumable_fit
 from tart.training.targets import unit_targets
 
 
@@ -72,7 +73,6 @@ def configs_from(section: CellModelTraining, model_cls: type) -> tuple[FitConfig
 CELL_INPUTS = ("raw", "live", "canonical")
 
 
-
 @dataclass
 class CellData:
     ops: torch.Tensor  # (n, 8)
@@ -100,7 +100,6 @@ class CellData:
         return torch.from_numpy(ops), torch.from_numpy(adj)
 
 
-
 @torch.no_grad()
 def predict_cells(model: torch.nn.Module, data: CellData, rows: np.ndarray, batch_size: int = 2048) -> np.ndarray:
     model.eval()
@@ -110,12 +109,11 @@ def predict_cells(model: torch.nn.Module, data: CellData, rows: np.ndarray, batc
     return torch.cat(out).numpy()
 
 
-
 def fit_cell_model(cfg: FitConfig, make_model: Callable[[], torch.nn.Module], data: CellData,
                    train_rows: np.ndarray, y_train: np.ndarray, val_rows: np.ndarray, y_val: np.ndarray,
-                   desc: str = "train"):  # fmt: skip
+                   desc: str = "train", state_file: StateFile | None = None):  # fmt: skip
     """Any model of (ops, adj) -> (0, 1) scores, trained with the NAR-Former recipe (losses, schedule, EMA,
-    best EMA checkpoint on the validation nets)."""
+    best EMA checkpoint on the validation nets). `state_file`: saved every epoch, resumed from when present."""
     seed_everything(cfg.seed)
     torch.set_num_threads(cfg.threads)
     device = pick_device(cfg.device)
@@ -146,23 +144,20 @@ def fit_cell_model(cfg: FitConfig, make_model: Callable[[], torch.nn.Module], da
 
     start = time.perf_counter()
     schedule = Schedule(epochs=cfg.epochs, eval_every=cfg.eval_every, ema=cfg.ema, desc=desc)
-    curves = train_epochs(model, opt, sched, schedule, batches, batch_loss, validate, len(val_rows))
+    curves = train_epochs(model, opt, sched, schedule, batches, batch_loss, validate, len(val_rows), state_file, [rng])
     facts = {"device": str(device), "train_seconds": round(time.perf_counter() - start, 1), **best_of(curves),
              "fit": dataclasses.asdict(cfg)}  # fmt: skip
     return model, curves, facts
-
 
 
 # What every fit of one stage shares, set once per worker process (`load_fit_context`).
 _FIT_CONTEXT: dict = {}
 
 
-
 def load_fit_context(make_model: Callable[[], torch.nn.Module], archs: list[str], cell_inputs: tuple[str, ...],
-                     y: np.ndarray, val_size: int) -> None:  # fmt: skip
+                     y: np.ndarray, val_size: int, state_dir: Path | None = None) -> None:  # fmt: skip
     data = {cell_input: CellData.from_archs(archs, cell_input) for cell_input in cell_inputs}
-    _FIT_CONTEXT.update(make_model=make_model, data=data, y=y, val_size=val_size)
-
+    _FIT_CONTEXT.update(make_model=make_model, data=data, y=y, val_size=val_size, state_dir=state_dir)
 
 
 def fit_and_predict(job: tuple[FitConfig, str, int, str]) -> tuple[np.ndarray, dict]:
@@ -171,21 +166,28 @@ def fit_and_predict(job: tuple[FitConfig, str, int, str]) -> tuple[np.ndarray, d
     context = _FIT_CONTEXT
     data, y = context["data"][cell_input], context["y"]
     train_rows, val_rows = np.arange(n_train), np.arange(n_train, n_train + context["val_size"])
-    model, _, facts = fit_cell_model(cfg, context["make_model"], data, train_rows, y[train_rows], val_rows,
-                                     y[val_rows], desc)  # fmt: skip
-    return predict_cells(model, data, np.arange(len(y))), facts
 
+    def fit_and_score(state_file: StateFile | None) -> tuple[np.ndarray, dict]:
+        model, _, facts = fit_cell_model(cfg, context["make_model"], data, train_rows, y[train_rows], val_rows,
+                                         y[val_rows], desc, state_file)  # fmt: skip
+        return predict_cells(model, data, np.arange(len(y))), facts
+
+    key = fit_key({"fit": dataclasses.asdict(cfg), "model": repr(context["make_model"]), "n_train": n_train},
+                  data.ops, data.adj, y, np.asarray(context["val_size"]))  # fmt: skip
+    name = f"{desc.removeprefix('train ')}_n{n_train}_seed{cfg.seed}"
+    return resumable_fit(context["state_dir"], name, key, fit_and_score)
 
 
 def cell_model_from_files(predictor: str, make_model: Callable[[], torch.nn.Module], model_dict: dict,
                           labels_path: Path, target: str, test_label: str, train_sizes: list[int], seeds: list[int],
                           val_size: int, fit: FitConfig, out_path: Path,
                           progress: Callable[[str], None] | None = None,
-                          cell_inputs: tuple[str, ...] = ("raw",)) -> dict:  # fmt: skip
+                          cell_inputs: tuple[str, ...] = ("raw",), state_dir: Path | None = None) -> dict:  # fmt: skip
     """A cell-DAG model's stage: fit on the first N nets, validate on the next `val_size`, score all nets; one run
     per (cell input, N, seed), `fit.workers` at a time on `fit.threads // fit.workers` threads each, summarized
     like the baselines. The "live" cell input reports as `<predictor>_live`. `make_model` must pickle (a
-    `functools.partial`, not a lambda) when fits run in worker processes."""
+    `functools.partial`, not a lambda) when fits run in worker processes. `state_dir`: each fit's training state
+    and each finished fit's result, so a killed stage resumes (`tart.training.resume`); removed at the end."""
     names = ["net", "arch", target, test_label, *TRANSFER_LABELS]
     table = pq.read_table(labels_path, columns=list(dict.fromkeys(names))).sort_by("net").to_pydict()
     transfer = {label: np.array(table[label]) for label in TRANSFER_LABELS}
@@ -198,7 +200,7 @@ def cell_model_from_files(predictor: str, make_model: Callable[[], torch.nn.Modu
             for cell_input in cell_inputs for n_train in train_sizes for seed in seeds]  # fmt: skip
     jobs = [(dataclasses.replace(fit, seed=seed, threads=threads), cell_input, n_train, f"train {name}")
             for cell_input, name, n_train, seed in keys]  # fmt: skip
-    context = (make_model, table["arch"], tuple(cell_inputs), y, val_size)
+    context = (make_model, table["arch"], tuple(cell_inputs), y, val_size, state_dir)
     rows = []
     for (_, name, n_train, seed), (pred, facts) in zip(
         keys, parallel_map(fit_and_predict, jobs, fit.workers, load_fit_context, context), strict=True
@@ -213,4 +215,5 @@ def cell_model_from_files(predictor: str, make_model: Callable[[], torch.nn.Modu
               "fit": dataclasses.asdict(fit), "cell_inputs": list(cell_inputs), "baselines": summarize_runs(rows),
               "runs": rows}  # fmt: skip
     files.write_json(report, out_path)
+    clear_stage(state_dir)
     return report

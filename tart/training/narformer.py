@@ -21,9 +21,10 @@ def model_factory(section: NarFormer) -> tuple[FitConfig, Callable[[], NarFormer
 
 
 def narformer_from_files(labels_path: Path, target: str, test_label: str, section: NarFormer, val_size: int,
-                         out_path: Path, progress: Callable[[str], None] | None = None) -> dict:  # fmt: skip
+                         out_path: Path, progress: Callable[[str], None] | None = None,
+                         state_dir: Path | None = None) -> dict:  # fmt: skip
     """The `narformer` stage (see `tart.training.cell_models.cell_model_from_files`)."""
     fit, make_model, model_dict = model_factory(section)
     return cell_model_from_files("narformer", make_model, model_dict, labels_path, target, test_label,
                                  section.train_sizes, section.seeds, val_size, fit, out_path, progress,
-                                 tuple(section.cell_inputs))  # fmt: skip
+                                 tuple(section.cell_inputs), state_dir)  # fmt: skip

@@ -9,7 +9,6 @@ from scipy import stats
 QUANTILES = np.linspace(0.0, 1.0, 101)
 
 
-
 def fit_target_scale(y: np.ndarray, transform: str) -> dict:
     """How training labels map to model outputs: z-scores, or normal scores of their ranks ("rank").
 
@@ -20,12 +19,10 @@ def fit_target_scale(y: np.ndarray, transform: str) -> dict:
             "quantiles": np.quantile(y, QUANTILES).tolist()}  # fmt: skip
 
 
-
 def to_model_scale(y: np.ndarray, scale: dict) -> np.ndarray:
     if scale["transform"] == "rank":
         return stats.norm.ppf((stats.rankdata(y) - 0.5) / len(y))
     return (y - scale["mean"]) / scale["std"]
-
 
 
 def to_label_scale(pred: np.ndarray, scale: dict) -> np.ndarray:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -17,7 +18,8 @@ from tart.core.params import TartGrid, Train
 from tart.spaces.nb201.cell_function import function_classes
 from tart.tokens.isomorphism import class_mean, isomorphism_classes, load_token_graphs
 from tart.tokens.token_set import TokenSet, load_tokens, rows_of
-from tart.training.train import fit, predict
+from tart.training.resume import StateFile, clear_stage, resumable_fit
+from tart.training.train import fit, fit_key, predict
 
 _tokens: TokenSet | None = None  # loaded once per worker process
 
@@ -28,11 +30,23 @@ def load_worker_tokens(tokens_dir: Path, cfg: Train) -> None:
     _tokens = load_tokens(tokens_dir, tuple(cfg.channels), cfg.graph_pe, cfg.pe_dim)
 
 
-def fit_and_score(job: tuple) -> dict:
-    """Fit on the first `n_train` nets (seed `seed`), early-stop on the next `val_size`, score every net.
+class GridFit(NamedTuple):
+    """One fit of the grid: the first `n_train` nets train (seed `seed`), the next `val_size` early-stop, every net
+    is scored. A plain tuple in this field order works too."""
 
-    job: (train settings, n_train, seed, val_size, labels (N, heads), test label, transfer labels[, encoder init])
-    """
+    cfg: Train
+    n_train: int
+    seed: int
+    val_size: int
+    y: np.ndarray  # training labels (N, heads): target, then extra heads
+    test_y: np.ndarray
+    transfer: dict
+    init: dict | None = None  # encoder weights to start from
+    state_dir: Path | None = None  # training state and finished results, so a killed stage resumes
+
+
+def fit_and_score(job: tuple) -> dict:
+    """Fit and score one `GridFit`; the run's record without the per-net prediction."""
     run = fit_score_predict(job)
     del run["prediction"]
     return run
@@ -40,16 +54,22 @@ def fit_and_score(job: tuple) -> dict:
 
 def fit_score_predict(job: tuple) -> dict:
     """`fit_and_score`, keeping the prediction for every net (key "prediction", net order)."""
-    cfg, n_train, seed, val_size, y, test_y, transfer, *init = job
+    job = GridFit(*job)
     assert _tokens is not None, "the worker initializer loads the tokens"
-    rows = rows_of(_tokens, np.arange(len(test_y)))  # token row of net 0, 1, ...
-    train, val = slice(0, n_train), slice(n_train, n_train + val_size)
-    model, _, facts = fit(cfg.model_copy(update={"seed": seed}), _tokens, rows[train], y[train], rows[val], y[val, 0],
-                          init[0] if init else None)  # fmt: skip
-    pred = predict(model, _tokens, rows, precision=cfg.precision)
-    return {"predictor": "tart", "n_train": n_train, "seed": seed, "fit_seconds": facts["train_seconds"],
-            "best_epoch": facts["best_epoch"], **score_run(pred, test_y, n_train, transfer),
-            "device": facts["device"], "prediction": pred}  # fmt: skip
+    rows = rows_of(_tokens, np.arange(len(job.test_y)))  # token row of net 0, 1, ...
+    train, val = slice(0, job.n_train), slice(job.n_train, job.n_train + job.val_size)
+    data = (job.cfg.model_copy(update={"seed": job.seed}), _tokens, rows[train], job.y[train], rows[val],
+            job.y[val, 0], job.init)  # fmt: skip
+
+    def fit_and_predict(state_file: StateFile | None) -> dict:
+        model, _, facts = fit(*data, state_file=state_file)
+        pred = predict(model, _tokens, rows, precision=job.cfg.precision)
+        return {"predictor": "tart", "n_train": job.n_train, "seed": job.seed, "fit_seconds": facts["train_seconds"],
+                "best_epoch": facts["best_epoch"], **score_run(pred, job.test_y, job.n_train, job.transfer),
+                "device": facts["device"], "prediction": pred}  # fmt: skip
+
+    name = f"tart_n{job.n_train}_seed{job.seed}"
+    return resumable_fit(job.state_dir, name, fit_key(*data), fit_and_predict)
 
 
 def seed_ensembles(runs: list[dict], test_y: np.ndarray, transfer: dict) -> list[dict]:
@@ -95,16 +115,19 @@ def protocol_labels(labels_path: Path, train: Train, test_label: str) -> tuple[n
 
 def tart_grid_from_files(tokens_dir: Path, labels_path: Path, train: Train, test_label: str, grid: TartGrid,
                          val_size: int, out_path: Path,
-                         progress: Callable[[str], None] | None = None) -> dict:  # fmt: skip
+                         progress: Callable[[str], None] | None = None,
+                         state_dir: Path | None = None) -> dict:  # fmt: skip
     """One TART fit per (train size, seed), `grid.workers` at a time, each on `train.threads // workers`
     threads; summary + raw runs as JSON, in the rivals' format. Beside each run and seed ensemble, the same
-    predictions averaged over isomorphism classes (`_iso`) and NB201 function classes (`_function`)."""
+    predictions averaged over isomorphism classes (`_iso`) and NB201 function classes (`_function`). `state_dir`:
+    each fit's training state and each finished fit's result, so a killed stage resumes; removed at the end."""
     y, test_y, transfer = protocol_labels(labels_path, train, test_label)
     for n_train in grid.train_sizes:
         if n_train + val_size >= len(test_y):
             raise ValueError(f"tart_grid train size {n_train} + {val_size} validation nets: only {len(test_y)} nets")
     cfg = train.model_copy(update={"threads": max(1, train.threads // grid.workers)})
-    jobs = [(cfg, n, s, val_size, y, test_y, transfer) for n in grid.train_sizes for s in grid.seeds]
+    jobs = [GridFit(cfg, n, s, val_size, y, test_y, transfer, state_dir=state_dir)
+            for n in grid.train_sizes for s in grid.seeds]  # fmt: skip
     runs = []
     for run in parallel_map(fit_score_predict, jobs, grid.workers, load_worker_tokens, (tokens_dir, train)):
         runs.append(run)
@@ -118,4 +141,5 @@ def tart_grid_from_files(tokens_dir: Path, labels_path: Path, train: Train, test
               "model": {k: v for k, v in train.model_dump().items() if k not in ("seed", "device")},
               "workers": grid.workers, "baselines": summarize_runs(runs), "runs": runs}  # fmt: skip
     files.write_json(report, out_path)
+    clear_stage(state_dir)
     return report

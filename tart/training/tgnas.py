@@ -24,9 +24,10 @@ def model_factory(section: TgNas) -> tuple[FitConfig, Callable[[], TgnasGCN], di
 
 
 def tgnas_from_files(labels_path: Path, target: str, test_label: str, section: TgNas, val_size: int, out_path: Path,
-                     progress: Callable[[str], None] | None = None) -> dict:  # fmt: skip
+                     progress: Callable[[str], None] | None = None,
+                     state_dir: Path | None = None) -> dict:  # fmt: skip
     """The `tgnas` stage (see `tart.training.cell_models.cell_model_from_files`)."""
     fit, make_model, model_dict = model_factory(section)
     return cell_model_from_files("tgnas", make_model, model_dict, labels_path, target, test_label,
                                  section.train_sizes, section.seeds, val_size, fit, out_path, progress,
-                                 tuple(section.cell_inputs))  # fmt: skip
+                                 tuple(section.cell_inputs), state_dir)  # fmt: skip

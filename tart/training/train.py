@@ -16,8 +16,10 @@ from tart.core.params import Train
 from tart.models.transformer import TartConfig, TartModel
 from tart.tokens.token_set import TokenSet, batch_inputs, load_tokens, rows_of
 from tart.tokens.tokenize import vocab_hash
+from tart.training import resume
 from tart.training.loop import Schedule, autocast, best_of, pick_device, seed_everything, train_epochs
 from tart.training.losses import pairwise_rank_loss
+from tart.training.ranks import Ranks, process_group, ranks_from_env, wrap
 from tart.training.targets import fit_target_scale, to_model_scale
 
 
@@ -91,18 +93,38 @@ def model_config(cfg: Train, ts: TokenSet, n_outputs: int = 1) -> TartConfig:
     )  # fmt: skip
 
 
+def fit_key(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, val_rows: np.ndarray,
+            y_val: np.ndarray, init: dict | None = None) -> str:  # fmt: skip
+    """The key a TART fit's state file carries (`tart.training.resume`): settings, tokens, rows, labels, init."""
+    init_arrays = [] if init is None else [init[name] for name in sorted(init)]
+    return resume.fit_key({"train": cfg.model_dump(), "channels": ts.channels, "init": init is not None},
+                          ts.ids, ts.graph, train_rows, y_train, val_rows, y_val, *init_arrays)  # fmt: skip
 
 
 def fit(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, val_rows: np.ndarray,
-        y_val: np.ndarray, init: dict | None = None) -> tuple[TartModel, list[dict], dict]:  # fmt: skip
+        y_val: np.ndarray, init: dict | None = None,
+        state_file: resume.StateFile | None = None) -> tuple[TartModel, list[dict], dict]:  # fmt: skip
     """Train; returns the best-on-validation model (the EMA weights when `cfg.ema`), per-epoch curves and run facts.
 
     `y_train` is (N,) or (N, heads): column 0 is the target, the others the extra heads' labels. Early stopping
     looks at head 0 only (`y_val` is its label). `init`: encoder weights to start from (`load_encoder`).
+    `state_file`: where the training state goes every epoch and a killed fit resumes from (key: `fit_key`).
+
+    Under `torchrun` every rank trains its share of each epoch's batches with DDP (tart/training/ranks.py) and
+    returns the same model; the state file is then not used (resuming covers one-process runs).
     """
+    ranks = ranks_from_env()
     seed_everything(cfg.seed)
     torch.set_num_threads(cfg.threads)
-    device = pick_device(cfg.device)
+    device = ranks.local_device(pick_device(cfg.device))
+    with process_group(ranks, device):
+        return _fit(cfg, ts, train_rows, y_train, val_rows, y_val, init, state_file if ranks.world == 1 else None,
+                    ranks, device)  # fmt: skip
+
+
+def _fit(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, val_rows: np.ndarray,
+         y_val: np.ndarray, init: dict | None, state_file: resume.StateFile | None, ranks: Ranks,
+         device: torch.device) -> tuple[TartModel, list[dict], dict]:  # fmt: skip
     y_train = y_train.reshape(len(y_train), -1)
     n_heads = y_train.shape[1]
     mcfg = model_config(cfg, ts, n_heads)
@@ -110,12 +132,13 @@ def fit(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, v
     if init is not None:  # fine-tuning: a pretrained encoder (tart/training/pretrain.py), a fresh regression head
         load_encoder(model, init)
     model = model.to(device)
+    trained = wrap(model, ranks, device)  # what the steps call: DDP across torchrun ranks, else the model
     scales = [fit_target_scale(y_train[:, h], cfg.target_transform) for h in range(n_heads)]
     y = torch.tensor(np.stack([to_model_scale(y_train[:, h], scales[h]) for h in range(n_heads)], 1),
                      dtype=torch.float32)  # fmt: skip
     head_weights = [1.0] + [cfg.aux_weight] * (n_heads - 1)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps_per_epoch = math.ceil(len(train_rows) / cfg.batch_size)
+    steps_per_epoch = ranks.steps_per_epoch(math.ceil(len(train_rows) / cfg.batch_size))
     total, warmup = cfg.epochs * steps_per_epoch, steps_per_epoch
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, total) / total))
@@ -124,7 +147,7 @@ def fit(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, v
 
     def batch_loss(pick: np.ndarray) -> torch.Tensor:
         with autocast(device, cfg.precision):
-            pred = model(*batch_inputs(ts, train_rows[pick], device)).float()
+            pred = trained(*batch_inputs(ts, train_rows[pick], device)).float()
         target = y[pick].to(device)
         return sum(w * (torch.nn.functional.mse_loss(pred[:, h], target[:, h])
                         + cfg.rank_weight * pairwise_rank_loss(pred[:, h], target[:, h]))
@@ -135,24 +158,25 @@ def fit(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, v
 
     start = time.perf_counter()
     curves = train_epochs(
-        model, opt, sched, Schedule(epochs=cfg.epochs, ema=cfg.ema),
-        lambda: length_bucketed_batches(ts.lengths[train_rows].numpy(), cfg.batch_size, gen), batch_loss, validate,
-        len(val_rows),
+        model, opt, sched, Schedule(epochs=cfg.epochs, ema=cfg.ema, show=ranks.writes),
+        lambda: ranks.shard(length_bucketed_batches(ts.lengths[train_rows].numpy(), cfg.batch_size, gen)),
+        batch_loss, validate, len(val_rows), state_file, [gen],
     )  # fmt: skip
     facts = {
         "device": str(device), "train_seconds": round(time.perf_counter() - start, 1), **best_of(curves),
         "target_scale": scales[0], "aux_target_scales": scales[1:], "model": mcfg.to_dict(),
         "vocab_hash": vocab_hash(ts.vocab), "channels": list(ts.channels),
     }  # fmt: skip
+    if ranks.world > 1:
+        facts["world_size"] = ranks.world
     return model, curves, facts
 
 
-
-
-
-
-def train_from_files(cfg: Train, tokens_dir: Path, labels: Path, split: Path) -> tuple[TartModel, list[dict], dict]:
-    """Train on the 'train' nets of `split` with label `cfg.target`, early-stopping on the 'val' nets."""
+def train_from_files(cfg: Train, tokens_dir: Path, labels: Path, split: Path,
+                     state_dir: Path | None = None) -> tuple[TartModel, list[dict], dict]:  # fmt: skip
+    """Train on the 'train' nets of `split` with label `cfg.target`, early-stopping on the 'val' nets. With
+    `state_dir`, the training state is saved there every epoch and a killed run resumes from it; the caller
+    removes it (`resume.clear_stage`) once the outputs are written."""
     ts = load_tokens(tokens_dir, tuple(cfg.channels), cfg.graph_pe, cfg.pe_dim)
     roles = pq.read_table(split).to_pydict()
     label_table = pq.read_table(labels)
@@ -165,7 +189,9 @@ def train_from_files(cfg: Train, tokens_dir: Path, labels: Path, split: Path) ->
     values = np.stack([np.asarray(label_table[name].to_pylist(), dtype=float) for name in targets], 1)
     nets = {role: np.array([n for n, r in zip(roles["net"], roles["role"]) if r == role]) for role in ("train", "val")}
     y = {role: values[[position[int(n)] for n in nets[role]]] for role in nets}
-    return fit(cfg, ts, rows_of(ts, nets["train"]), y["train"], rows_of(ts, nets["val"]), y["val"][:, 0])
+    data = (cfg, ts, rows_of(ts, nets["train"]), y["train"], rows_of(ts, nets["val"]), y["val"][:, 0])
+    state_file = None if state_dir is None else resume.StateFile(state_dir / "train.pt", fit_key(*data))
+    return fit(*data, state_file=state_file)
 
 
 def write_curves(curves: list[dict], path: Path) -> None:

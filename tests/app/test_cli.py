@@ -36,6 +36,13 @@ class WithDeadBranch(nn.Module):  # the second convolution's result is never rea
 
 def with_dead_branch():
     return WithDeadBranch()
+
+class Raising(nn.Module):
+    def forward(self, x):
+        raise ValueError("no forward here")
+
+def raising():
+    return Raising()
 """
 
 
@@ -74,7 +81,10 @@ def test_predict_drops_nodes_that_do_not_reach_the_output(checkpoint):
     [
         (["{dir}/models.py:not_a_module"], "returned int, not a torch.nn.Module"),
         (["{dir}/missing.py:small"], "no such file"),
-        (["{dir}/models.py:small", "--input-shape", "5,32,32"], "does not accept an input of shape"),
+        (["{dir}/models.py:small", "--input-shape", "5,32,32"], "Sequential.forward raised RuntimeError on an input of "
+                                                                 "shape (batch, 5, 32, 32)"),
+        (["{dir}/models.py:raising"], "Raising.forward raised ValueError on an input of shape (batch, 3, 32, 32): "
+                                      "no forward here"),
         (["--nb201", ALL_CONV_3X3], "handles at most"),
         (["--nb201", "|conv~0|"], "expected 3 nodes"),
     ],

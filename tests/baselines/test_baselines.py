@@ -17,7 +17,7 @@ from tart.baselines.baselines import (
 from tart.core.metrics import summarize_runs
 from tart.evaluation.report import comparison_entries, comparison_markdown, cost_markdown, transfer_markdown
 from tart.spaces.nb201.cell_paths import canonical_features, live_ops
-from tart.spaces.nb201.flops import count_flops, nb201_flops
+from tart.spaces.nb201.flops import COUNTS, count_flops_2mac, count_flops_nb201, nb201_flops
 from tart.spaces.nb201.network import all_arch_ops, arch_string
 
 ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|"
@@ -34,14 +34,33 @@ def test_one_hot_edges_marks_one_op_per_edge():
 
 
 def test_flop_counter_matches_hand_counts():
-    assert count_flops(arch_string(("none",) * 6)) == SKELETON
-    assert count_flops(arch_string(("nor_conv_3x3",) * 6)) == SKELETON + 6 * CONV3X3_EDGE_ALL_STAGES
-    assert count_flops(arch_string(("nor_conv_1x1",) * 6)) == SKELETON + 6 * CONV3X3_EDGE_ALL_STAGES // 9
+    assert count_flops_2mac(arch_string(("none",) * 6)) == SKELETON
+    assert count_flops_2mac(arch_string(("nor_conv_3x3",) * 6)) == SKELETON + 6 * CONV3X3_EDGE_ALL_STAGES
+    assert count_flops_2mac(arch_string(("nor_conv_1x1",) * 6)) == SKELETON + 6 * CONV3X3_EDGE_ALL_STAGES // 9
 
 
-def test_additive_flops_equal_the_full_count():
+@pytest.mark.parametrize(
+    ("arch", "mflops"),
+    [  # the costs NAS-Bench-201's own tables list for these cells, in MFLOPs to two decimals
+        ("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|", "222.86"),
+        ("|skip_connect~0|+|nor_conv_1x1~0|skip_connect~1|+|skip_connect~0|skip_connect~1|none~2|", "12.31"),
+        ("|skip_connect~0|+|avg_pool_3x3~0|avg_pool_3x3~1|+|avg_pool_3x3~0|skip_connect~1|avg_pool_3x3~2|", "13.10"),
+    ],
+)
+def test_the_benchmarks_count_reproduces_its_tables(arch, mflops):
+    assert f"{count_flops_nb201(arch) / 1e6:.2f}" == mflops
+
+
+def test_the_two_counts_differ_where_pools_and_normalisation_matter():
+    pools, convs = arch_string(("avg_pool_3x3",) * 6), arch_string(("nor_conv_1x1",) * 6)
+    assert count_flops_2mac(pools) < count_flops_2mac(convs)  # pooling is free in the 2-per-MAC count ...
+    assert count_flops_nb201(pools) > count_flops_nb201(arch_string(("none",) * 6))  # ... not in the benchmark's
+
+
+@pytest.mark.parametrize("kind", sorted(COUNTS))
+def test_additive_flops_equal_the_full_count(kind):
     archs = [ARCH, arch_string(("skip_connect", "nor_conv_1x1", "none", "avg_pool_3x3", "nor_conv_3x3", "none"))]
-    assert nb201_flops(archs).tolist() == [count_flops(a) for a in archs]
+    assert nb201_flops(archs, kind).tolist() == [COUNTS[kind](a) for a in archs]
 
 
 @pytest.fixture(scope="module")

@@ -130,7 +130,7 @@ def test_stage_writes_scores_and_report(tmp_path):
     scores = pq.read_table(tmp_path / "p.parquet")
     assert scores.schema.equals(schemas.PROXY_SCORES) and scores.num_rows == 4
     assert json.loads((tmp_path / "proxies.json").read_text()) == json.loads(json.dumps(report))
-    assert set(report["proxies"]) == {*PROXIES, "params", "flops"}
+    assert set(report["proxies"]) == {*PROXIES, "params", "flops_nb201", "flops_2mac"}
     assert report["proxies"]["jacob_cov"]["non_finite"] == 1  # the cut network
     assert report["proxies"]["params"]["kendall_tau_b"] == pytest.approx(1.0)
     table = proxies_markdown(report)

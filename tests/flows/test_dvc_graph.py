@@ -1,87 +1,26 @@
-"""The DVC graph cannot drift from the code: every repository module a stage imports, directly or through other
-modules (function-level imports included), lies under one of the stage's code deps, in every dvc.yaml of the
-repository."""
-
-import ast
-from pathlib import Path
+"""The DVC graph cannot drift from the code: every stage's code deps are exactly the files its flow imports,
+directly or through other modules (function-level imports and package data included), in every dvc.yaml of the
+repository (tart/ops/stage_deps.py computes them)."""
 
 import pytest
 import yaml
 from helpers import ROOT
 
-PACKAGES = ("tart", "flows")
-
-
-def module_file(name: str) -> Path | None:
-    as_module = ROOT / (name.replace(".", "/") + ".py")
-    if as_module.is_file():
-        return as_module
-    as_package = ROOT / name.replace(".", "/") / "__init__.py"
-    return as_package if as_package.is_file() else None
-
-
-def imported_names(path: Path) -> set[str]:
-    """Dotted names a file imports from the repository's packages (`from a import b` also gives `a.b`: b may be a
-    module)."""
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
-    return {n for n in names if n.split(".")[0] in PACKAGES}
-
-
-def import_closure(module: str) -> set[Path]:
-    """Files Python runs to import `module`: its own, what it imports transitively, and every parent package's
-    `__init__.py` on the way."""
-    seen: set[Path] = set()
-    todo = [module]
-    while todo:
-        name = todo.pop()
-        path = module_file(name)
-        if path is None or path in seen:
-            continue
-        seen.add(path)
-        parts = name.split(".")
-        todo += [".".join(parts[:k]) for k in range(1, len(parts))]
-        todo += sorted(imported_names(path))
-    return seen
+from tart.ops.stage_deps import differences, dvc_files, rewrite
 
 
 def stages() -> list[tuple[str, str, dict]]:
     """(dvc.yaml path, stage name, stage) for every stage of every dvc.yaml in the repository."""
-    found = []
-    for dvc_file in sorted(ROOT.rglob("dvc.yaml")):
-        if any(part.startswith(".") for part in dvc_file.relative_to(ROOT).parts):
-            continue
-        for name, stage in yaml.safe_load(dvc_file.read_text())["stages"].items():
-            found.append((str(dvc_file.relative_to(ROOT)), name, stage))
-    return found
+    return [(str(f.relative_to(ROOT)), name, stage) for f in dvc_files()
+            for name, stage in yaml.safe_load(f.read_text())["stages"].items()]  # fmt: skip
 
 
-def uncovered(stage: dict, dvc_file: str) -> list[str]:
-    """Repository modules the stage's command imports that none of its deps covers."""
-    cmd = stage["cmd"].split()
-    assert cmd[:3] == ["python", "-m", cmd[2]], f"{dvc_file}: a stage command is `python -m flows.<stage>`"
-    wdir = (ROOT / dvc_file).parent / stage.get("wdir", ".")
-    deps = [(wdir / d).resolve() for d in stage["deps"] if "${" not in d]
-    files = sorted(import_closure(cmd[2]))
-    assert files, f"{dvc_file}: {cmd[2]} is no module of the repository"
-    return [str(f.relative_to(ROOT)) for f in files if not any(f == d or d in f.parents for d in deps)]
-
-
-@pytest.mark.parametrize("dvc_file,name,stage", stages(), ids=[f"{f}:{n}" for f, n, _ in stages()])
-def test_code_deps_cover_every_imported_module(dvc_file, name, stage):
-    missing = uncovered(stage, dvc_file)
-    assert not missing, f"{dvc_file} stage {name!r}: deps do not cover {missing}"
-
-
-def test_the_check_finds_a_module_left_out(tmp_path):
-    stage = {"cmd": "python -m flows.train", "deps": ["flows/__init__.py", "flows/common.py", "flows/train.py",
-                                                      "tart/__init__.py", "tart/core", "tart/graphs", "tart/models",
-                                                      "tart/training"]}  # fmt: skip
-    assert "tart/tokens/token_set.py" in uncovered(stage, "dvc.yaml")
+@pytest.mark.parametrize("dvc_file", [str(f.relative_to(ROOT)) for f in dvc_files()])
+def test_code_deps_are_exactly_the_imported_files(dvc_file):
+    found = differences(ROOT / dvc_file)
+    assert not found, (f"{dvc_file}: code deps differ from the imports (stage: (missing, not imported)): {found}; "
+                       "run `python -m tart.ops.stage_deps --write`")  # fmt: skip
+    assert rewrite(ROOT / dvc_file) == (ROOT / dvc_file).read_text()  # the writer keeps a matching file as it is
 
 
 def test_stage_names_match_params_sections_and_flows():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import copy_workspace, workspace_env
+from helpers import copy_workspace, run, workspace_env
 
 from tart.core.params import load_params
 from tart.ops.retrain import (
@@ -190,3 +190,39 @@ def test_served_deployment_runs_on_its_schedule_and_publishes_the_diff(tiny_work
     page = (tmp_path / "plots" / "index.html").read_text()
     assert "<svg" in page and "<script" not in page and 'src="http' not in page
     assert (tmp_path / "plots" / "static").is_dir()
+
+
+@pytest.mark.integration
+def test_a_work_pool_worker_runs_the_deployed_retraining(tiny_workspace, tmp_path, mirror):
+    """The cluster route (docs/cluster.md): a process work pool, the deployment registered with it, a worker that
+    picks the scheduled run up and runs it in the workspace."""
+    work = copy_workspace(tiny_workspace, tmp_path / "work")
+    _set_params(work, train={"seed": 1}, retrain={"cron": None, "interval_s": 10, "retries": 0})
+    port = _free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    server_env = workspace_env(work, mirror, PREFECT_HOME=str(tmp_path / "server-home"), PREFECT_UI_ENABLED="false",
+                               PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1")  # fmt: skip
+    server_env.pop("PREFECT_API_URL", None)
+    client_env = workspace_env(work, mirror, PREFECT_API_URL=api)
+    logs = [tmp_path / "server.log", tmp_path / "worker.log"]
+    server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                               "--port", str(port)], env=server_env, stdout=logs[0].open("w"),
+                              stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    worker = None
+    try:
+        _wait_for(lambda: _healthy(api), 90, "the Prefect server", logs)
+        run([sys.executable, "-m", "prefect", "work-pool", "create", "tart-pool", "--type", "process"], work,
+            client_env)  # fmt: skip
+        run([sys.executable, "-m", "flows.retrain", "deploy", "tart-pool"], work, client_env)
+        worker = subprocess.Popen([sys.executable, "-m", "prefect", "worker", "start", "--pool", "tart-pool"],
+                                  cwd=tmp_path, env=client_env, stdout=logs[1].open("w"), stderr=subprocess.STDOUT,
+                                  start_new_session=True)  # fmt: skip
+        finished = _wait_for(lambda: _finished_run(api), 300, "a completed tart-retrain run from the pool", logs)
+        assert finished["state"]["type"] == "COMPLETED", finished["state"]
+        assert finished["deployment_id"], "the run should come from the deployment"
+        artifacts = _api(api, "artifacts/filter", {"artifacts": {"key": {"any_": ["tart-retrain"]}}})
+        assert artifacts[0]["data"].startswith("**Verdict: ")
+    finally:
+        for process in (worker, server):
+            if process is not None:
+                _stop(process)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing as mp
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ import torch
 from tqdm import tqdm
 
 from tart.core import files, schemas
+from tart.core.parallel import parallel_map
 from tart.graphs.graph import ArchGraph
 from tart.io import deepnets1m
 from tart.spaces.nb201.labels import load_nb201_labels
@@ -46,19 +46,11 @@ def _build_chunk(archs: list[str]) -> list[tuple[ArchGraph, int, np.ndarray]]:
 
 def _graphs(archs: list[str], workers: int, chunk: int) -> Iterator[tuple[ArchGraph, int, np.ndarray]]:
     chunks = [archs[i : i + chunk] for i in range(0, len(archs), chunk)]
-    bar = tqdm(total=len(archs), desc="build NB201 graphs", unit="net")
-    if workers == 1:
-        _init_worker()
-        results = map(_build_chunk, chunks)
-        for batch in results:
+    with tqdm(total=len(archs), desc="build NB201 graphs", unit="net") as bar:
+        for batch in parallel_map(_build_chunk, chunks, workers, _init_worker,
+                                  name=lambda c: f"the chunk of NB201 nets from {c[0]}"):
             bar.update(len(batch))
             yield from batch
-    else:
-        with mp.get_context("fork").Pool(workers, initializer=_init_worker) as pool:
-            for batch in pool.imap(_build_chunk, chunks):
-                bar.update(len(batch))
-                yield from batch
-    bar.close()
 
 
 def build_nb201(
