@@ -131,6 +131,20 @@ def _finished_run(api: str) -> dict | None:
     return runs[0] if runs else None
 
 
+def _start_server(work, mirror, tmp_path, log) -> tuple[subprocess.Popen, str, dict]:
+    """A Prefect server on a free loopback port (its own home, output to `log`); its API URL and the environment
+    of the clients that use it from `work`."""
+    port = _free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    server_env = workspace_env(work, mirror, PREFECT_HOME=str(tmp_path / "server-home"), PREFECT_UI_ENABLED="false",
+                               PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1")  # fmt: skip
+    server_env.pop("PREFECT_API_URL", None)
+    server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                               "--port", str(port)], env=server_env, stdout=log.open("w"),
+                              stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    return server, api, workspace_env(work, mirror, PREFECT_API_URL=api)
+
+
 def _stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
@@ -145,16 +159,8 @@ def _stop(process: subprocess.Popen) -> None:
 def test_served_deployment_runs_on_its_schedule_and_publishes_the_diff(tiny_workspace, tmp_path, mirror, monkeypatch):
     work = copy_workspace(tiny_workspace, tmp_path / "work")
     _set_params(work, train={"seed": 1}, retrain={"cron": None, "interval_s": 10, "retries": 0})
-    port = _free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    server_env = workspace_env(work, mirror, PREFECT_HOME=str(tmp_path / "server-home"), PREFECT_UI_ENABLED="false",
-                               PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1")  # fmt: skip
-    server_env.pop("PREFECT_API_URL", None)
-    client_env = workspace_env(work, mirror, PREFECT_API_URL=api)
     logs = [tmp_path / "server.log", tmp_path / "serve.log"]
-    server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                               "--port", str(port)], env=server_env, stdout=logs[0].open("w"),
-                              stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    server, api, client_env = _start_server(work, mirror, tmp_path, logs[0])
     serve = None
     try:
         _wait_for(lambda: _healthy(api), 90, "the Prefect server", logs)
@@ -198,16 +204,8 @@ def test_a_work_pool_worker_runs_the_deployed_retraining(tiny_workspace, tmp_pat
     picks the scheduled run up and runs it in the workspace."""
     work = copy_workspace(tiny_workspace, tmp_path / "work")
     _set_params(work, train={"seed": 1}, retrain={"cron": None, "interval_s": 10, "retries": 0})
-    port = _free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    server_env = workspace_env(work, mirror, PREFECT_HOME=str(tmp_path / "server-home"), PREFECT_UI_ENABLED="false",
-                               PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1")  # fmt: skip
-    server_env.pop("PREFECT_API_URL", None)
-    client_env = workspace_env(work, mirror, PREFECT_API_URL=api)
     logs = [tmp_path / "server.log", tmp_path / "worker.log"]
-    server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                               "--port", str(port)], env=server_env, stdout=logs[0].open("w"),
-                              stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    server, api, client_env = _start_server(work, mirror, tmp_path, logs[0])
     worker = None
     try:
         _wait_for(lambda: _healthy(api), 90, "the Prefect server", logs)
