@@ -228,7 +228,14 @@ def render_all() -> list[Path]:
 
 def usage() -> str:
     lines = [__doc__, "Benchmarks:"] + [f"  python -m benchmarks {b.usage}" for b in BENCHMARKS.values()]
-    return "\n".join([*lines, "  python -m benchmarks render  # every .md from its JSON"])
+    return "\n".join([*lines, "  python -m benchmarks render  # every .md from its JSON",
+                      "  python -m benchmarks NAME --help  # what NAME measures and its arguments"])
+
+
+def benchmark_help(bench: Benchmark) -> str:
+    """The usage line and what the benchmark's module says it measures (its docstring)."""
+    module = importlib.import_module(bench.markdown.split(":")[0])
+    return f"python -m benchmarks {bench.usage}\n\n{(module.__doc__ or '').strip()}"
 
 
 def main(argv: list[str]) -> None:
@@ -239,6 +246,9 @@ def main(argv: list[str]) -> None:
     if not argv or argv[0] not in BENCHMARKS:
         sys.exit(usage())
     name, bench = argv[0], BENCHMARKS[argv[0]]
+    if set(argv[1:]) & {"-h", "--help"}:
+        print(benchmark_help(bench))
+        return
     result = bench.run(load_params(), argv[1:])
     write_result(output_name(name, result), result, _load(bench.markdown))
 

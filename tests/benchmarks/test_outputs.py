@@ -41,3 +41,13 @@ def test_a_dry_run_is_named_apart_and_ignored_by_git():
     assert dispatch.output_name("gpu-train", {"size": "full"}) == "gpu_train"
     ignored = subprocess.run(["git", "check-ignore", "-q", "reports/benchmarks/gpu_train_dry.json"], cwd=ROOT)
     assert ignored.returncode == 0
+
+
+def test_help_says_what_a_benchmark_measures_and_runs_nothing(capsys, monkeypatch, tmp_path):
+    monkeypatch.setattr(common, "BENCHMARK_DIR", tmp_path)
+    for name, bench in dispatch.BENCHMARKS.items():
+        dispatch.main([name, "--help"])
+        shown = capsys.readouterr().out
+        assert shown.startswith(f"python -m benchmarks {bench.usage}\n\n"), name
+        assert shown.split("\n\n", 1)[1].strip(), f"{name}: its module says nothing about what it measures"
+    assert not any(tmp_path.iterdir())
