@@ -150,7 +150,7 @@ def _flow_list(key_indent: str, entries: list[list[str]]) -> str:
     return "\n".join([*lines, line])
 
 
-DEPS_BLOCK = re.compile(r"^(?P<indent>[ ]+)deps: \[(?P<body>[^\]]*)\]", re.MULTILINE)
+DEPS_BLOCK = re.compile(r"^(?P<indent>[ ]+)deps: \[[^\]]*\]", re.MULTILINE)
 STAGE_LINE = re.compile(r"^  (?P<name>[A-Za-z0-9_]+):[ ]*$", re.MULTILINE)
 
 
