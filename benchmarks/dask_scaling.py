@@ -2,10 +2,11 @@
 
 Each run (a net count on a worker count, e.g. `100000x1,100000x2,1000000x2`) starts a `LocalCluster` of that many
 single-threaded worker processes and times, on it, `tart generate`'s work (NETS unique nets in shards), the merge
-into one published-layout file (serial, here), `extract` and `tokenize`; graphs/s per phase and in all; the peak
+into one published-layout file (serial, here; each shard deleted once copied, as `tart generate --merge
+--delete-shards` does), `extract` and `tokenize`; graphs/s per phase and in all; the peak
 resident memory of each worker process (its own high-water mark, read on the worker at the end). Runs of one net
 count on several worker counts give the speed-up. The default, 1,000,000 unique nets on 1 and on 2 workers, takes
-hours on two cores and about 40 GB of disk at a time; the tests run a few dozen.
+hours on two cores and tens of GB of disk at a time (the table gives the merged file's size); the tests run a few dozen.
 
 The cluster projection is arithmetic on the measured rates of the run with the most nets: the parallel phases scale
 with workers (at that run's per-worker rate), the merge does not.
@@ -44,7 +45,7 @@ def end_to_end(nets: int, workers: int, work: Path) -> dict:
         seconds["generate"] = time.perf_counter() - start
         h5, meta = work / "deepnets1m_train.hdf5", work / "deepnets1m_train_meta.json"
         start = time.perf_counter()
-        merge_shards(work / "shards", "train", h5, meta)
+        merge_shards(work / "shards", "train", h5, meta, delete_shards=True)  # one copy of the nets on disk
         seconds["merge"] = time.perf_counter() - start
         start = time.perf_counter()
         extract(h5, meta, "train", work / "graphs", "report", max(1, nets // (4 * workers)), None, workers)

@@ -246,6 +246,8 @@ def generate(
     workers: Annotated[int | None, typer.Option(help="processes (default: params, else one per core)")] = None,
     shard_size: Annotated[int | None, typer.Option(help="nets per shard file")] = None,
     merge: Annotated[bool, typer.Option(help="also write one deepnets1m_SPLIT.hdf5 + meta from the shards")] = False,
+    delete_shards: Annotated[bool, typer.Option(help="with --merge: delete each shard once merged (one copy on disk; "
+                                                 "rerun to regenerate them if the merge fails)")] = False,
     executor: Annotated[str | None, EXECUTOR] = None,
     scheduler: Annotated[str | None, SCHEDULER] = None,
     params: Annotated[Path | None, PARAMS] = None,
@@ -257,13 +259,17 @@ def generate(
     from tart.spaces.darts.generate import generate as run_generator
 
     g = _params(params).generate
+    if delete_shards and not merge:
+        typer.secho("--delete-shards deletes shards as --merge copies them: add --merge", fg="red", err=True)
+        raise typer.Exit(2)
     try:
         with executing(_executor(executor, scheduler, params)):
             summary = run_generator(out, split, count, seed=g.seed if seed is None else seed,
                                     variant=variant or g.variant, shard_size=shard_size or g.shard_size,
                                     workers=workers or g.workers)  # fmt: skip
             if merge:
-                merge_shards(out, split, out / f"deepnets1m_{split}.hdf5", out / f"deepnets1m_{split}_meta.json")
+                merge_shards(out, split, out / f"deepnets1m_{split}.hdf5", out / f"deepnets1m_{split}_meta.json",
+                             delete_shards)  # fmt: skip
     except (GeneratorConfigError, FormatError, LostWorkerError) as exc:
         typer.secho(str(exc), fg="red", err=True)
         raise typer.Exit(1) from exc

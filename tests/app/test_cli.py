@@ -167,6 +167,9 @@ def test_generate_and_properties_commands(tmp_path):
     result = runner.invoke(app, ["generate", str(out), "--count", "5", "--seed", "9", "--params",
                                  str(ROOT / "params.yaml")])  # fmt: skip
     assert result.exit_code == 1 and "other settings" in result.output
+    result = runner.invoke(app, ["generate", str(tmp_path / "other"), "--count", "2", "--delete-shards"])
+    assert result.exit_code == 2 and "add --merge" in result.output
+    assert not (tmp_path / "other").exists()
 
 
 def test_settings_come_from_tart_params_or_fail_with_one_clear_error(tmp_path, monkeypatch):

@@ -268,8 +268,13 @@ def shard_paths(out_dir: Path, split: str) -> list[tuple[Path, Path]]:
     return [(h5, h5.with_name(h5.stem + "_meta.json")) for h5 in h5s]
 
 
-def merge_shards(out_dir: Path, split: str, h5_path: Path, meta_path: Path) -> int:
-    """Concatenate the shards of a split into one file pair in the published layout (name ids re-mapped)."""
+def merge_shards(out_dir: Path, split: str, h5_path: Path, meta_path: Path, delete_shards: bool = False) -> int:
+    """Concatenate the shards of a split into one file pair in the published layout (name ids re-mapped).
+
+    With `delete_shards`, each shard is deleted once its nets are copied, so the disk holds about one copy of the
+    nets rather than two (a million generated nets fill tens of GB). A merge that fails then has lost the shards copied
+    so far and writes no merged file; rerunning `generate` with the same settings rewrites exactly the deleted shards
+    (it is seeded and resumes), and the merge can run again."""
     shards = shard_paths(out_dir, split)
     if not shards:
         raise FormatError(f"{out_dir}: no shards deepnets1m_{split}_NNNNN.hdf5 to merge")
@@ -282,4 +287,7 @@ def merge_shards(out_dir: Path, split: str, h5_path: Path, meta_path: Path) -> i
                     nodes = net["nodes"][()]
                     nodes[:, 2] = remap[nodes[:, 2]]
                     writer.add_stored(net["adj"][()], nodes, source.nets[k])
+            if delete_shards:
+                h5.unlink()
+                meta.unlink()
     return len(writer.nets)

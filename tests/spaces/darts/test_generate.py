@@ -90,6 +90,25 @@ def test_sharding_workers_and_resume_give_the_same_nets(tmp_path):
     assert read_all(many) == (graphs_one, nets_one)
 
 
+def test_a_merge_that_deletes_its_shards_writes_the_same_file_and_a_rerun_regenerates_them(tmp_path):
+    kept, deleted = tmp_path / "kept", tmp_path / "deleted"
+    for directory in (kept, deleted):
+        generate(directory, "train", 7, seed=3, shard_size=3, workers=1)
+    merge_shards(kept, "train", kept / "all.hdf5", kept / "all_meta.json")
+    shards = shard_paths(deleted, "train")
+    merge_shards(deleted, "train", deleted / "all.hdf5", deleted / "all_meta.json", delete_shards=True)
+    assert len(shards) == 3 and not any(h5.exists() or meta.exists() for h5, meta in shards)
+    assert shard_paths(kept, "train")  # the default keeps them
+    with DeepNetsFile(kept / "all.hdf5", kept / "all_meta.json", "train") as a, \
+            DeepNetsFile(deleted / "all.hdf5", deleted / "all_meta.json", "train") as b:  # fmt: skip
+        assert a.nets == b.nets
+        assert all(np.array_equal(a.h5["train"][str(k)][key][()], b.h5["train"][str(k)][key][()])
+                   for k in range(7) for key in ("adj", "nodes"))  # fmt: skip
+    summary = generate(deleted, "train", 7, seed=3, shard_size=3, workers=1)
+    assert summary["shards_resumed"] == 0
+    assert read_all(deleted) == read_all(kept)
+
+
 def test_resuming_with_other_settings_is_refused(tmp_path):
     generate(tmp_path, "train", 4, seed=1, shard_size=2, workers=1)
     with pytest.raises(GeneratorConfigError, match="seed"):
