@@ -3,10 +3,10 @@
 Each run (a net count on a worker count, e.g. `100000x1,100000x2,1000000x2`) starts a `LocalCluster` of that many
 single-threaded worker processes and times, on it, `tart generate`'s work (NETS unique nets in shards), the merge
 into one published-layout file (serial, here; each shard deleted once copied, as `tart generate --merge
---delete-shards` does), `extract` and `tokenize`; graphs/s per phase and in all; the peak
-resident memory of each worker process (its own high-water mark, read on the worker at the end). Runs of one net
-count on several worker counts give the speed-up. The default, 1,000,000 unique nets on 1 and on 2 workers, takes
-hours on two cores and tens of GB of disk at a time (the table gives the merged file's size); the tests run a few dozen.
+--delete-shards` does), `extract` and `tokenize`; graphs/s per phase and in all; the peak resident memory of each
+worker process (its own high-water mark, read on the worker at the end). Runs of one net count on several worker
+counts give the speed-up. The default, 1,000,000 unique nets on 1 and on 2 workers, takes hours on two cores and tens
+of GB of disk at a time (the table gives the merged file's size); the tests run a few dozen.
 
 The cluster projection is arithmetic on the measured rates of the run with the most nets: the parallel phases scale
 with workers (at that run's per-worker rate), the merge does not.
