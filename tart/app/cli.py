@@ -248,25 +248,38 @@ def generate(
     merge: Annotated[bool, typer.Option(help="also write one deepnets1m_SPLIT.hdf5 + meta from the shards")] = False,
     delete_shards: Annotated[bool, typer.Option(help="with --merge: delete each shard once merged (one copy on disk; "
                                                  "rerun to regenerate them if the merge fails)")] = False,
+    graphs: Annotated[Path | None, typer.Option(help="also extract the shards, as one split and without merging "
+                                                "them, into graph Parquet shards in this directory")] = None,
+    tokens: Annotated[Path | None, typer.Option(help="with --graphs: also tokenize those into this directory")] = None,
     executor: Annotated[str | None, EXECUTOR] = None,
     scheduler: Annotated[str | None, SCHEDULER] = None,
     params: Annotated[Path | None, PARAMS] = None,
 ) -> None:
-    """Generate DeepNets-1M-style nets into shards in the published layout (seeded, resumable, parallel)."""
+    """Generate DeepNets-1M-style nets into shards in the published layout (seeded, resumable, parallel);
+    optionally extract and tokenize them on the same executor."""
     from tart.core.parallel import LostWorkerError, executing
     from tart.io.deepnets1m import FormatError
-    from tart.spaces.darts.generate import GeneratorConfigError, merge_shards
+    from tart.io.extract import extract_files
+    from tart.spaces.darts.generate import GeneratorConfigError, merge_shards, shard_paths
     from tart.spaces.darts.generate import generate as run_generator
+    from tart.tokens.tokenize import tokenize
 
     g = _params(params).generate
     if delete_shards and not merge:
         typer.secho("--delete-shards deletes shards as --merge copies them: add --merge", fg="red", err=True)
+        raise typer.Exit(2)
+    if tokens is not None and graphs is None:
+        typer.secho("--tokens tokenizes the graphs --graphs extracts: add --graphs DIR", fg="red", err=True)
         raise typer.Exit(2)
     try:
         with executing(_executor(executor, scheduler, params)):
             summary = run_generator(out, split, count, seed=g.seed if seed is None else seed,
                                     variant=variant or g.variant, shard_size=shard_size or g.shard_size,
                                     workers=workers or g.workers)  # fmt: skip
+            if graphs is not None:  # before a merge that may delete the shards
+                extract_files(shard_paths(out, split), split, graphs, "report", workers or g.workers)
+                if tokens is not None:
+                    tokenize(graphs, tokens, workers or g.workers)
             if merge:
                 merge_shards(out, split, out / f"deepnets1m_{split}.hdf5", out / f"deepnets1m_{split}_meta.json",
                              delete_shards)  # fmt: skip

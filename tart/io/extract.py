@@ -1,10 +1,14 @@
-"""`extract` stage: DeepNets-1M-format HDF5 -> graph Parquet shards (one row per net, in index order)."""
+"""`extract` stage: DeepNets-1M-format HDF5 -> graph Parquet shards (one row per net, in index order).
+
+`extract_files` reads several files of one split as the single file they would merge into (the generator's shards:
+a million nets need no merged copy and no serial merge)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
@@ -114,5 +118,57 @@ def extract(
             finally:
                 _close_source()
         summary["nets"] = count
+        (tmp_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def _file_names(pair: tuple[Path, Path, str]) -> tuple[int, list[str]]:
+    """(net count, op names in the file's id order) of one file."""
+    h5, meta, split = pair
+    with DeepNetsFile(h5, meta, split) as source:
+        return len(source), [source.names[str(k)] for k in range(len(source.names))]
+
+
+def _extract_file(job: tuple[Path, Path, str, str, int, np.ndarray, Path, str]) -> tuple[str, int, int]:
+    """One whole file -> one graphs shard, nets numbered from `start`, op-name ids mapped through `remap`; returns
+    (shard name, nets, misaligned nets)."""
+    h5, meta, split, repair, start, remap, out_dir, name = job
+    rows, misaligned = [], 0
+    with DeepNetsFile(h5, meta, split) as source:
+        for index in range(len(source)):
+            rec = source.read(index, repair=repair)
+            rows.append({**record_row(rec, None), "net": start + index, "name_ids": remap[rec.name_ids].tolist()})
+            misaligned += rec.misaligned
+    files.write_table(pa.Table.from_pylist(rows, schemas.GRAPHS), out_dir / name, schemas.GRAPHS)
+    return name, len(rows), misaligned
+
+
+def extract_files(pairs: list[tuple[Path, Path]], split: str, out_dir: Path, repair: str,
+                  workers: int | None = None) -> dict:  # fmt: skip
+    """The (HDF5, meta) files of one split, read in order as if merged into one file, -> one graphs shard per file.
+
+    Net numbers run on across the files and op-name ids are those the merged file would give (first seen, first
+    numbered), so when every file but the last holds the same number of nets the output is byte for byte what
+    `extract` writes from the merged file with that shard size. Each file is read by one worker, whole; nothing is
+    written unless every net of every file reads and validates.
+    """
+    if not pairs:
+        raise FormatError(f"no {split!r} files to extract into {out_dir}")
+    summary = {"split": split, "nets": 0, "misaligned": 0, "repair": repair, "shards": []}
+    sources = [(Path(h5), Path(meta), split) for h5, meta in pairs]
+    counts, names = zip(*parallel_map(_file_names, sources, workers, name=lambda s: str(s[0])))
+    ids: dict[str, int] = {}  # the merged file's op-name ids: the order names are first met in
+    remaps = [np.array([ids.setdefault(n, len(ids)) for n in file_names], dtype=np.int64) for file_names in names]
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).tolist()
+    with files.atomic_dir(out_dir) as tmp_dir:
+        jobs = [(h5, meta, split, repair, start, remap, tmp_dir, f"graphs-{k:05d}.parquet")
+                for k, ((h5, meta, _), start, remap) in enumerate(zip(sources, starts, remaps))]  # fmt: skip
+        with tqdm(total=sum(counts), desc=f"extract {split} ({len(jobs)} files)", unit="net") as bar:
+            for name, nets, misaligned in parallel_map(_extract_file, jobs, workers,
+                                                             name=lambda job: f"{job[0]} (to {job[-1]})"):
+                summary["shards"].append(name)
+                summary["misaligned"] += misaligned
+                bar.update(nets)
+        summary["nets"] = sum(counts)
         (tmp_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary

@@ -4,6 +4,9 @@ The corpus comes from our generator (tart/spaces/darts/generate.py), tokenized l
 share of the nodes of each net has its primitive and parameter-shape tokens replaced by a mask id (one extra id per
 masked channel); the encoder, seeing the rest of the net and its wiring, predicts the masked primitives (cross-entropy).
 Fine-tuning starts the regression model from these encoder weights (`tart.training.train.load_encoder`).
+
+The corpus is built in memory from the generator (`corpus_tokens`), or read from token shards already written for
+generated nets (`corpus_from_tokens`: e.g. `tart generate --graphs --tokens` of a million nets on a Dask cluster).
 """
 
 from __future__ import annotations
@@ -11,9 +14,12 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -67,6 +73,32 @@ def corpus_tokens(cfg: PretrainConfig, train: Train, workers: int | None = None)
     table = pa.Table.from_pylist(rows, schemas.TOKENS)
     corpus = token_set(table, tuple(train.channels), vocabulary(), train.graph_pe, train.pe_dim)
     return corpus, np.array([r["params"] for r in rows], dtype=float)
+
+
+def corpus_from_tokens(tokens_dir: Path, nets: int, train: Train) -> TokenSet:
+    """The first `nets` nets of a directory of token shards as a corpus with the channels and graph encoding of
+    `train`. Nets read from DeepNets-1M-layout files carry no parameter shapes (the layout stores none), so a
+    `shape_tokens` channel that holds nothing but `none` is refused rather than learned as noise."""
+    shards = sorted(Path(tokens_dir).glob("tokens-*.parquet"))
+    if not shards:
+        raise FileNotFoundError(f"{tokens_dir}: no tokens-*.parquet shards to read a pretraining corpus from")
+    parts, count = [], 0
+    for shard in shards:
+        if count >= nets:
+            break
+        part = pq.read_table(shard, schema=schemas.TOKENS).slice(0, nets - count)
+        parts.append(part)
+        count += part.num_rows
+    if count < nets:
+        raise ValueError(f"{tokens_dir}: {count} nets in its token shards, {nets} asked for")
+    table = pa.concat_tables(parts)
+    vocab = vocabulary()
+    if "shape_tokens" in train.channels:
+        shapes = pc.unique(table["shape_tokens"].combine_chunks().flatten()).to_pylist()
+        if shapes == [vocab["shape_tokens"]["none"]]:
+            raise ValueError(f"{tokens_dir}: every node's shape token is 'none' (tokens of DeepNets-1M-layout files "
+                             "carry no parameter shapes); pretrain with channels without shape_tokens")  # fmt: skip
+    return token_set(table, tuple(train.channels), vocab, train.graph_pe, train.pe_dim)
 
 
 def mask_nodes(ids: torch.Tensor, rate: float, mask_ids: dict[int, int], gen: torch.Generator):

@@ -154,9 +154,12 @@ def test_report_diff_bad_input(history):
 def test_generate_and_properties_commands(tmp_path):
     out = tmp_path / "gen"
     result = runner.invoke(app, ["generate", str(out), "--count", "5", "--shard-size", "2", "--workers", "1",
-                                 "--merge", "--params", str(ROOT / "params.yaml")])  # fmt: skip
+                                 "--merge", "--delete-shards", "--graphs", str(tmp_path / "graphs"), "--tokens",
+                                 str(tmp_path / "tokens"), "--params", str(ROOT / "params.yaml")])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout[result.stdout.index("{") :])["shards"] == 3
+    shards = sorted((tmp_path / "tokens").glob("tokens-*.parquet"))  # extracted before the merge deleted the shards
+    assert [pq.read_table(s)["net"].to_pylist() for s in shards] == [[0, 1], [2, 3], [4]]
     h5, meta = out / "deepnets1m_train.hdf5", out / "deepnets1m_train_meta.json"
     table = tmp_path / "props.parquet"
     result = runner.invoke(app, ["properties", str(h5), str(meta), str(table), "--limit", "2", "--no-latency",
@@ -169,6 +172,8 @@ def test_generate_and_properties_commands(tmp_path):
     assert result.exit_code == 1 and "other settings" in result.output
     result = runner.invoke(app, ["generate", str(tmp_path / "other"), "--count", "2", "--delete-shards"])
     assert result.exit_code == 2 and "add --merge" in result.output
+    result = runner.invoke(app, ["generate", str(tmp_path / "other"), "--count", "2", "--tokens", str(tmp_path)])
+    assert result.exit_code == 2 and "add --graphs" in result.output
     assert not (tmp_path / "other").exists()
 
 

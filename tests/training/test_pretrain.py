@@ -3,9 +3,11 @@ import pytest
 import torch
 from helpers import CHANNELS, synthetic_tokens, train_settings
 
+from tart.io.extract import extract_files
 from tart.models.transformer import TartModel
-from tart.spaces.darts.generate import VARIANTS, generate_net
-from tart.training.pretrain import PretrainConfig, corpus_tokens, mask_nodes, pretrain
+from tart.spaces.darts.generate import VARIANTS, generate, generate_net, shard_paths
+from tart.tokens.tokenize import tokenize
+from tart.training.pretrain import PretrainConfig, corpus_from_tokens, corpus_tokens, mask_nodes, pretrain
 from tart.training.train import fit, load_encoder, model_config
 
 
@@ -65,3 +67,19 @@ def _fake_tokens():
     return TokenSet(
         np.arange(2), torch.ones(2, 3, 1, dtype=torch.long), torch.tensor([3, 3]), ("tokens",), vocabulary()
     )
+
+
+def test_a_corpus_read_from_generated_token_shards_matches_the_in_memory_one(tmp_path):
+    cfg = PretrainConfig(nets=7)
+    generate(tmp_path / "shards", "train", 9, seed=cfg.corpus_seed, shard_size=4, workers=1)
+    extract_files(shard_paths(tmp_path / "shards", "train"), "train", tmp_path / "graphs", "report", workers=1)
+    tokenize(tmp_path / "graphs", tmp_path / "tokens", workers=1)
+    train = train_settings(channels=["tokens", "near_tokens", "far_tokens"], graph_pe="none")
+    from_files = corpus_from_tokens(tmp_path / "tokens", cfg.nets, train)  # the first 7 of 9, across shards
+    in_memory, _ = corpus_tokens(cfg, train, workers=1)
+    assert from_files.nets.tolist() == list(range(7)) and torch.equal(from_files.lengths, in_memory.lengths)
+    assert torch.equal(from_files.ids, in_memory.ids)
+    with pytest.raises(ValueError, match="carry no parameter shapes"):
+        corpus_from_tokens(tmp_path / "tokens", 7, train_settings(channels=["tokens", "shape_tokens"]))
+    with pytest.raises(ValueError, match="9 nets in its token shards, 10 asked for"):
+        corpus_from_tokens(tmp_path / "tokens", 10, train)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from tart.graphs.primitives import PRIMITIVE_ID
-from tart.io.deepnets1m import DeepNetsFile
+from tart.io.deepnets1m import DeepNetsFile, FormatError
+from tart.io.extract import extract, extract_files
 from tart.spaces.darts.generate import (
     VARIANTS,
     GeneratorConfig,
@@ -107,6 +108,30 @@ def test_a_merge_that_deletes_its_shards_writes_the_same_file_and_a_rerun_regene
     summary = generate(deleted, "train", 7, seed=3, shard_size=3, workers=1)
     assert summary["shards_resumed"] == 0
     assert read_all(deleted) == read_all(kept)
+
+
+def test_shards_extract_as_the_merged_file_would(tmp_path):
+    generate(tmp_path, "train", 23, seed=5, shard_size=5, workers=1)
+    shards = shard_paths(tmp_path, "train")
+    merged = (tmp_path / "all.hdf5", tmp_path / "all_meta.json")
+    merge_shards(tmp_path, "train", *merged)
+    extract(*merged, "train", tmp_path / "from_merged", "report", 5, workers=1)
+    summary = extract_files(shards, "train", tmp_path / "from_shards", "report", workers=2)
+    assert summary["nets"] == 23 and len(summary["shards"]) == 5
+    written = sorted(p.name for p in (tmp_path / "from_merged").iterdir())
+    assert written == sorted(p.name for p in (tmp_path / "from_shards").iterdir())
+    for name in written:
+        assert (tmp_path / "from_merged" / name).read_bytes() == (tmp_path / "from_shards" / name).read_bytes(), name
+    with DeepNetsFile(*shards[4], "train") as last, DeepNetsFile(*merged, "train") as whole:
+        local, global_ = last.read(0).name_ids, whole.read(20).name_ids
+    assert not np.array_equal(local, global_)  # op-name ids were renumbered, so the test above checks the remap
+
+    shards[2][0].write_bytes(shards[2][0].read_bytes()[:100])  # a truncated shard: one error naming it, no output
+    with pytest.raises(FormatError, match="deepnets1m_train_00002.hdf5"):
+        extract_files(shards, "train", tmp_path / "bad", "report", workers=1)
+    assert not (tmp_path / "bad").exists()
+    with pytest.raises(FormatError, match="no 'train' files"):
+        extract_files([], "train", tmp_path / "bad", "report")
 
 
 def test_resuming_with_other_settings_is_refused(tmp_path):
