@@ -183,7 +183,7 @@ BENCHMARKS: dict[str, Benchmark] = {
                               _cell_workers, "benchmarks.cell_workers:cell_workers_markdown"),
     "screen": Benchmark("screen", "screen [WORKERS]  # `tart screen` over all 15,625 NB201 nets", _screen,
                         "benchmarks.screen:screen_markdown"),
-    "full-repro": Benchmark("full_repro", "full-repro [REV ...] [--params FILE]  # dvc repro from an empty cache",
+    "full-repro": Benchmark("full_repro", "full-repro [REV ...] [--params FILE]  # dvc repro, empty cache; resumes",
                             _full_repro, "benchmarks.full_repro:full_repro_markdown"),
     "dask-scaling": Benchmark("dask_scaling", "dask-scaling [NETSxWORKERS,...]  # generated nets end to end on Dask",
                               _dask_scaling, "benchmarks.dask_scaling:dask_scaling_markdown"),
