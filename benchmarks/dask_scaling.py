@@ -70,7 +70,7 @@ def projection(run: dict, workers: int) -> dict:
 
 
 def parse_runs(text: str) -> list[tuple[int, int]]:
-    """"NETSxWORKERS,..." (e.g. "100000x1,100000x2,1000000x2") as (nets, workers) pairs."""
+    """Pairs (nets, workers) from "NETSxWORKERS,..." (e.g. "100000x1,100000x2,1000000x2")."""
     runs = []
     for item in text.split(","):
         nets, sep, workers = item.strip().partition("x")
