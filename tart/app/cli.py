@@ -331,7 +331,9 @@ def restore() -> None:
         typer.echo(f"restored from git: {path}")
     for line in done["from_dvc_cache"]:
         typer.echo(f"dvc checkout: {line}")
-    if not done["from_git"] and not done["from_dvc_cache"]:
+    for path in done["removed"]:
+        typer.echo(f"removed {path}: unreadable, left by a killed DVC command (DVC refuses every command over it)")
+    if not any(done.values()):
         typer.echo("nothing to restore: the workspace holds its committed results")
 
 
