@@ -134,9 +134,9 @@ def _rebuild_floor(p: Params, argv: list[str]) -> dict:
 
 
 def _distill(p: Params, argv: list[str]) -> dict:
-    pseudo = [None if a == "all" else int(a) for a in (argv[3] if len(argv) > 3 else "all").split(",")]
+    unlabelled = [None if a == "all" else int(a) for a in (argv[3] if len(argv) > 3 else "all").split(",")]
     return _load("benchmarks.distill:distill_benchmark")(
-        p, _ints(argv, 0, "781,1563"), _ints(argv, 1, "0"), _ints(argv, 2, "4,8"), pseudo
+        p, _ints(argv, 0, "781,1563"), _ints(argv, 1, "0"), _ints(argv, 2, "4,8"), unlabelled
     )
 
 
@@ -173,9 +173,10 @@ BENCHMARKS: dict[str, Benchmark] = {
                                          [781, 1563]),
                                  "benchmarks.canonical_order:canonical_order_markdown"),
     "function-input": Benchmark("function_input", "function-input [SEEDS]  # TART on function-class representatives",
-                                _seeded("benchmarks.function_input:function_input_benchmark", "0,1,2", [781, 1563]),
+                                _seeded("benchmarks.function_input:function_input_benchmark", "0,1,2",
+                                        [781, 1563]),
                                 "benchmarks.function_input:function_input_markdown"),
-    "distill": Benchmark("distill", "distill [SIZES [SEEDS [EPOCHS [PSEUDO]]]]  # TART taught by gbm_canonical "
+    "distill": Benchmark("distill", "distill [SIZES [SEEDS [EPOCHS [UNLABELLED]]]]  # TART taught by gbm_canonical "
                          "on unlabelled nets (781,1563; 0; 4,8; all)", _distill, "benchmarks.distill:distill_markdown"),
     "learning-curve": Benchmark("learning_curve", "learning-curve [SIZES [SEEDS]]  # beyond 10% (3125,6250; 0)",
                                 _learning_curve, "benchmarks.learning_curve:learning_curve_markdown"),

@@ -22,6 +22,7 @@ from tart.core.provenance import cpu_model
 from tart.tokens.token_set import TokenSet, batch_inputs
 from tart.training.loop import autocast
 from tart.training.losses import pairwise_rank_loss
+from tart.training.tart_grid import recipe_record
 
 BENCHMARK_DIR = Path("reports/benchmarks")
 
@@ -49,15 +50,18 @@ def read_result(path: Path) -> dict:
 
 def grid_runs(report_path: Path, p: Params, sizes: list[int], seeds: list[int],
               predictor: str = "tart") -> dict[tuple[int, int], dict]:  # fmt: skip
-    """{(n_train, seed): run} of `predictor` in the `tart_grid` report, if it was made with this `train` recipe."""
+    """{(n_train, seed): run} of `predictor` in the `tart_grid` report, at the sizes the report fit with this
+    `train` recipe (its `recipes`: the `train` section with that size's overrides)."""
     if not report_path.exists():
         return {}
     report = json.loads(report_path.read_text())
-    recipe = {k: v for k, v in p.train.model_dump().items() if k not in ("seed", "device")}
-    if report.get("model") != recipe or report.get("test_label") != p.evaluate.test_label:
+    if report.get("test_label") != p.evaluate.test_label:
         return {}
+    # a report from before per-size recipes has one `model` for every size
+    recipes = report.get("recipes") or {str(n): report.get("model") for n in sizes}
+    same = {n for n in sizes if recipes.get(str(n)) == recipe_record(p.train)}
     return {(r["n_train"], r["seed"]): r for r in report["runs"]
-            if r["predictor"] == predictor and r["n_train"] in sizes and r["seed"] in seeds}  # fmt: skip
+            if r["predictor"] == predictor and r["n_train"] in same and r["seed"] in seeds}  # fmt: skip
 
 
 def paired_summary(tau: dict[tuple[int, int, str], float], sizes: list[int], seeds: list[int], base: str,

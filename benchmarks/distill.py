@@ -1,140 +1,93 @@
 """Does TART gain from learning a teacher's scores of the nets nobody labelled?
-(`python -m benchmarks distill [SIZES [SEEDS [EPOCHS [PSEUDO]]]]`)
+(`python -m benchmarks distill [SIZES [SEEDS [EPOCHS [UNLABELLED]]]]`)
 
 The protocol labels the first N NB201 nets and holds the next `split.val_size` out for model selection; the other
-~14,000 architectures are known but unlabelled, and the protocol lets a predictor use them. Here a teacher, the
-`gbm_canonical` baseline fit on the N training labels only, scores every net; TART (the `train` recipe) is then fit
-to the true labels of the N training nets plus the teacher's scores of PSEUDO of the unlabelled nets (a seeded
-sample, or all of them), early-stopping on the validation nets' true labels as always. The validation and test
-labels reach neither model.
-
-Each arm is one (epochs, pseudo count) pair; `EPOCHS` counts passes over the enlarged training set, so one epoch
-here costs (N + PSEUDO) / N epochs of the plain recipe. The plain recipe's fits of the same seeds come from the
-`tart_grid` report when it ran the same recipe, else they are fit here. Reported per run: validation tau (what a
-choice may look at), Kendall tau-b against the test label over all nets and over the nets not labelled, the
-teacher's own tau, and the student's agreement with the teacher on the pseudo-labelled nets.
+~14,000 architectures are known but unlabelled, and the protocol lets a predictor use them. Each arm is the `train`
+recipe with `teacher: gbm_canonical` (tart/training/distill.py: the teacher is fit on the N training labels only and
+scores every net; TART fits the true labels of the N nets plus the teacher's scores of UNLABELLED other nets, a
+seeded sample or all) for EPOCHS passes over that enlarged set, so one epoch costs (N + UNLABELLED) / N epochs of
+the `train` recipe itself (no teacher, `train.epochs` passes over the N nets), the arm `plain`. Reported per run:
+validation tau (what a choice may look at), Kendall tau-b against the test label over all nets and over the nets not
+labelled, the teacher's own tau, and the student's agreement with the teacher (Kendall tau-b) on the unlabelled
+nets. Fits the `tart_grid` report holds for an arm's recipe (the pipeline's own recipe, with or without a teacher)
+are read from it, not fit again; their agreement is not recorded.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
-import pyarrow.parquet as pq
 
 from benchmarks.common import grid_runs
-from tart.baselines.baselines import fit_predict, function_class_features, normal_scores
 from tart.core.metrics import kendall_tau_b, score_run
 from tart.core.parallel import parallel_map
 from tart.core.params import Params, Train
-from tart.tokens.token_set import TokenSet, load_tokens, rows_of
-from tart.training.tart_grid import protocol_labels
-from tart.training.train import fit, predict
+from tart.training.tart_grid import GridFit, fit_score_predict, grid_teachers, load_worker_tokens, protocol_labels
 
 TEACHER = "gbm_canonical"
 
-_tokens: TokenSet | None = None  # loaded once per worker process
+
+def arm_name(epochs: int, unlabelled: int | None) -> str:
+    return f"distill_e{epochs}_{'all' if unlabelled is None else unlabelled}"
 
 
-def _load_tokens(tokens_dir: Path, cfg: Train) -> None:
-    global _tokens
-    _tokens = load_tokens(tokens_dir, tuple(cfg.channels), cfg.graph_pe, cfg.pe_dim)
-
-
-class StudentFit(NamedTuple):
-    cfg: Train  # the recipe, with this arm's seed and epochs
-    n_train: int
-    val_size: int
-    pseudo: np.ndarray  # nets fit to the teacher's score
-    target: np.ndarray  # (N,): the true label on the first n_train nets, the teacher's score elsewhere
-    val_y: np.ndarray  # true labels of the validation nets
-    teacher: np.ndarray  # (N,) the teacher's scores, for the agreement figure
-    test_y: np.ndarray
-    transfer: dict
-
-
-def pseudo_nets(n_nets: int, n_train: int, val_size: int, count: int | None, seed: int) -> np.ndarray:
-    """The unlabelled nets a student is fit on: every net after the training and validation nets, or a seeded
-    sample of `count` of them (sorted)."""
-    unlabelled = np.arange(n_train + val_size, n_nets)
-    if count is None or count >= len(unlabelled):
-        return unlabelled
-    if count < 0:
-        raise ValueError(f"pseudo count {count}: expected a non-negative number or 'all'")
-    return np.sort(np.random.default_rng(seed).choice(unlabelled, count, replace=False))
-
-
-def student_target(label: np.ndarray, teacher: np.ndarray, n_train: int) -> np.ndarray:
-    """Per net: the normal score of its true label among the training nets (first `n_train`), else the teacher's
-    score. The teacher is fit to those same normal scores, so both halves share one scale."""
-    target = teacher.astype(np.float64).copy()
-    target[:n_train] = normal_scores(label[:n_train])
-    return target
-
-
-def fit_student(job: tuple) -> dict:
-    job = StudentFit(*job)
-    assert _tokens is not None, "the worker initializer loads the tokens"
-    n_nets = len(job.test_y)
-    rows = rows_of(_tokens, np.arange(n_nets))
-    fitted = np.concatenate([np.arange(job.n_train), job.pseudo])
-    val = np.arange(job.n_train, job.n_train + job.val_size)
-    model, _, facts = fit(job.cfg, _tokens, rows[fitted], job.target[fitted], rows[val], job.val_y)
-    pred = predict(model, _tokens, rows, precision=job.cfg.precision)
-    agreement = kendall_tau_b(pred[job.pseudo], job.teacher[job.pseudo]) if len(job.pseudo) > 1 else None
-    return {"n_train": job.n_train, "seed": job.cfg.seed, "epochs": job.cfg.epochs, "pseudo": len(job.pseudo),
-            "fit_seconds": facts["train_seconds"], "best_epoch": facts["best_epoch"],
-            "val_kendall_tau_b": facts["best_val_kendall_tau_b"], "teacher_agreement": agreement,
-            **score_run(pred, job.test_y, job.n_train, job.transfer)}  # fmt: skip
-
-
-def arm_name(epochs: int, pseudo: int | None) -> str:
-    return f"distill_e{epochs}_{'all' if pseudo is None else pseudo}"
-
-
-def distill_benchmark(p: Params, sizes: list[int], seeds: list[int], epochs: list[int], pseudo: list[int | None],
-                      workers: int = 2, grid_report: Path = Path("reports/tart_grid.json")) -> dict:  # fmt: skip
+def distill_benchmark(p: Params, sizes: list[int], seeds: list[int], epochs: list[int],
+                      unlabelled: list[int | None], workers: int = 2,
+                      grid_report: Path = Path("reports/tart_grid.json")) -> dict:  # fmt: skip
     if p.train.aux_targets:
         raise ValueError("distill compares single-head fits: set train.aux_targets to []")
+    if p.train.teacher != "none":  # the plain arm is the `train` recipe itself
+        raise ValueError(f"distill compares the train recipe without a teacher against taught variants of it; "
+                         f"train.teacher is {p.train.teacher!r}: set it to none (and epochs to the plain schedule)")
     y, test_y, transfer = protocol_labels(p.paths.labels, p.train, p.evaluate.test_label)
-    label = y[:, 0]
-    archs = pq.read_table(p.paths.labels, columns=["net", "arch"]).sort_by("net")["arch"].to_pylist()
-    inputs = {"canonical": function_class_features(archs)}
-    cfg = p.train.model_copy(update={"threads": max(1, p.train.threads // workers)})
     val_size = p.split.val_size
-    teachers, jobs, arms = {}, [], []
     for n in sizes:
-        if n + val_size >= len(label):
-            raise ValueError(f"train size {n} + {val_size} validation nets: only {len(label)} nets")
-        for seed in seeds:
-            teacher = fit_predict(TEACHER, inputs, label, n, seed, p.train.threads)
-            teachers[n, seed] = {"n_train": n, "seed": seed, **score_run(teacher, test_y, n, transfer)}
-            print(f"teacher {TEACHER} n={n} seed={seed}: tau {teachers[n, seed]['kendall_tau_b']:.4f}", flush=True)
-            target, val_y = student_target(label, teacher, n), label[n : n + val_size]
-            for e in epochs:
-                for count in pseudo:
-                    chosen = pseudo_nets(len(label), n, val_size, count, seed)
-                    jobs.append(StudentFit(cfg.model_copy(update={"seed": seed, "epochs": e}), n, val_size, chosen,
-                                           target, val_y, teacher, test_y, transfer))  # fmt: skip
-                    arms.append(arm_name(e, count))
-    runs = [{**r, "arm": "plain", "from": "tart_grid"} for r in grid_runs(grid_report, p, sizes, seeds).values()]
-    known = {(r["n_train"], r["seed"]) for r in runs}
-    for n in sizes:  # the plain recipe where the tart_grid report lacks it: no unlabelled nets
+        if n + val_size >= len(test_y):
+            raise ValueError(f"train size {n} + {val_size} validation nets: only {len(test_y)} nets")
+    taught = p.train.model_copy(update={"teacher": TEACHER})
+    teachers = grid_teachers(p.paths.labels, {n: taught for n in sizes}, y[:, 0], seeds)
+    threads = max(1, p.train.threads // workers)
+
+    def recorded(recipe: Train, arm: str) -> dict[tuple[int, int], dict]:
+        # fits the tart_grid report already holds (it runs the `train` recipe, with or without a teacher)
+        found = grid_runs(grid_report, p.model_copy(update={"train": recipe}), sizes, seeds)
+        return {key: {**r, "arm": arm, "teacher_agreement": None, "from": "tart_grid"} for key, r in found.items()}
+
+    jobs, arms, runs = [], [], []
+    for e in epochs:
+        for count in unlabelled:
+            recipe = taught.model_copy(update={"epochs": e, "unlabelled": count})
+            known = recorded(recipe, arm_name(e, count))
+            runs += known.values()
+            cfg = recipe.model_copy(update={"threads": threads})
+            for n in sizes:
+                for seed in seeds:
+                    if (n, seed) not in known:
+                        jobs.append(GridFit(cfg, n, seed, val_size, y, test_y, transfer, teacher=teachers[n, seed]))
+                        arms.append(arm_name(e, count))
+    plain = p.train
+    known = recorded(plain, "plain")
+    runs += known.values()
+    plain = plain.model_copy(update={"threads": threads})
+    for n in sizes:
         for seed in seeds:
             if (n, seed) not in known:
-                jobs.append(StudentFit(cfg.model_copy(update={"seed": seed}), n, val_size, np.zeros(0, np.int64),
-                                       student_target(label, np.zeros(len(label)), n), label[n : n + val_size],
-                                       np.zeros(len(label)), test_y, transfer))  # fmt: skip
+                jobs.append(GridFit(plain, n, seed, val_size, y, test_y, transfer))
                 arms.append("plain")
-    results = parallel_map(fit_student, jobs, workers, _load_tokens, (p.paths.tokens, p.train))
-    for arm, run in zip(arms, results):
-        runs.append({**run, "arm": arm, "from": "this benchmark"})
+    results = parallel_map(fit_score_predict, jobs, workers, load_worker_tokens, (p.paths.tokens, p.train))
+    for job, arm, run in zip(jobs, arms, results):
+        pred = run.pop("prediction")
+        taught_nets = np.arange(job.n_train + val_size, len(test_y))
+        agreement = kendall_tau_b(pred[taught_nets], job.teacher[taught_nets]) if job.teacher is not None else None
+        runs.append({**run, "arm": arm, "epochs": job.cfg.epochs, "teacher_agreement": agreement,
+                     "from": "this benchmark"})  # fmt: skip
         print(f"{arm} n={run['n_train']} seed={run['seed']}: val {run['val_kendall_tau_b']:.4f}, "
               f"test {run['kendall_tau_b']:.4f} ({run['fit_seconds']:.0f} s)", flush=True)  # fmt: skip
+    teacher_rows = [{"n_train": n, "seed": s, **score_run(t, test_y, n, transfer)} for (n, s), t in teachers.items()]
     return {"train_label": p.train.target, "test_label": p.evaluate.test_label, "teacher": TEACHER,
-            "seeds": seeds, "threads_per_fit": cfg.threads, "workers": workers,
-            "teachers": sorted(teachers.values(), key=lambda r: (r["n_train"], r["seed"])),
+            "seeds": seeds, "threads_per_fit": threads, "workers": workers,
+            "teachers": sorted(teacher_rows, key=lambda r: (r["n_train"], r["seed"])),
             "summary": summarize_arms(runs, sizes),
             "runs": sorted(runs, key=lambda r: (r["n_train"], r["arm"], r["seed"]))}  # fmt: skip
 
@@ -148,8 +101,8 @@ def summarize_arms(runs: list[dict], sizes: list[int]) -> dict:
             group = [r for r in runs if r["n_train"] == n and r["arm"] == arm]
             entry = {"seeds": len(group), "fit_seconds_median": float(np.median([r["fit_seconds"] for r in group]))}
             for key in ("val_kendall_tau_b", "kendall_tau_b", "kendall_tau_b_remainder"):
-                values = [r[key] for r in group]
-                entry[key] = {"mean": float(np.mean(values)),
+                values = [r[key] for r in group if r.get(key) is not None]
+                entry[key] = {"mean": float(np.mean(values)) if values else None,
                               "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0}  # fmt: skip
             out[str(n)][arm] = entry
     return out
@@ -157,13 +110,14 @@ def summarize_arms(runs: list[dict], sizes: list[int]) -> dict:
 
 def distill_markdown(result: dict) -> str:
     def cell(entry: dict, key: str) -> str:
-        return f"{entry[key]['mean']:.4f} ± {entry[key]['std']:.4f}"
+        value = entry[key]
+        return "-" if value["mean"] is None else f"{value['mean']:.4f} ± {value['std']:.4f}"
 
     lines = [f"TART fit to the `{result['train_label']}` labels of the first N nets plus the scores a "
              f"`{result['teacher']}` teacher (fit on the same labels only) gives unlabelled nets; Kendall tau-b "
              f"against `{result['test_label']}` (mean ± std over seeds {result['seeds']}). Arms are named "
-             "`distill_e<epochs>_<unlabelled nets>`; `plain` is the `train` recipe. Choose on the validation "
-             "column only.", "",
+             "`distill_e<epochs>_<unlabelled nets>`; `plain` is the recipe without a teacher (40 epochs over the "
+             "training nets). Choose on the validation column only.", "",
              "| training nets | arm | seeds | validation tau | test tau, all nets | not labelled | seconds per fit |",
              "|---|---|---|---|---|---|---|"]  # fmt: skip
     for n, arms in result["summary"].items():

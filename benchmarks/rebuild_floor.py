@@ -14,7 +14,6 @@ time, so a floor above the target means the target needs a cheaper recipe, not a
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import time
 
@@ -22,7 +21,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from tart.core.params import Params
-from tart.core.provenance import cpu_model
+from tart.core.provenance import cpu_model, last_seconds
 from tart.tokens.token_set import load_tokens, rows_of
 from tart.training import narformer, tgnas
 from tart.training.cell_models import CellData, fit_cell_model
@@ -75,21 +74,16 @@ def seconds_per_step(p: Params, stage: str, n_train: int, epochs: int) -> float:
     return (time.perf_counter() - start) / (epochs * math.ceil(n_train / cfg.batch_size))
 
 
-def last_run_seconds(p: Params, stage: str) -> float | None:
-    path = p.paths.reports / "provenance" / f"{stage}.json"
-    return float(json.loads(path.read_text())["seconds"]) if path.exists() else None
-
-
 def rebuild_floor(p: Params, epochs: int = 3) -> dict:
     stages = {}
     for stage, plan in stage_steps(p).items():
         step = seconds_per_step(p, stage, plan["n_timed"], epochs)
         floor = plan["steps"] * step / plan["workers"]
         stages[stage] = {**plan, "seconds_per_step": step, "floor_seconds": round(floor, 1),
-                         "last_run_seconds": last_run_seconds(p, stage)}  # fmt: skip
+                         "last_run_seconds": last_seconds(stage, p.paths.reports / "provenance")}  # fmt: skip
         print(f"{stage}: {plan['steps']:,} steps x {1000 * step:.1f} ms / {plan['workers']} at once = "
               f"{floor:,.0f} s", flush=True)  # fmt: skip
-    others = {stage: last_run_seconds(p, stage) for stage in OTHER_STAGES}
+    others = {stage: last_seconds(stage, p.paths.reports / "provenance") for stage in OTHER_STAGES}
     training = sum(s["floor_seconds"] for s in stages.values())
     measured_others = sum(v for v in others.values() if v is not None)
     total = training + measured_others

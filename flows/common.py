@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Iterator
@@ -30,19 +29,11 @@ def grid(section) -> str:
             f"{section.epochs} epochs, {section.workers} at a time")  # fmt: skip
 
 
-def _last_seconds(stage: str, p: Params) -> float | None:
-    path = p.paths.reports / "provenance" / f"{stage}.json"
-    try:
-        return float(json.loads(path.read_text())["seconds"])
-    except (OSError, ValueError, KeyError):
-        return None
-
-
 @contextmanager
 def recorded(stage: str, p: Params, what: str, **facts: object) -> Iterator[dict]:
     """Say what the stage does (and how long its last run here took), time it, write its provenance file (not
     tracked by DVC) when it succeeds, and end with one line: the `result` the flow put in the yielded dict."""
-    last = _last_seconds(stage, p)
+    last = provenance.last_seconds(stage, p.paths.reports / "provenance")
     say(f"{stage}: {what}" + (f" (last run here: {last:,.0f} s)" if last is not None else ""))
     extra: dict = dict(facts)
     start = time.perf_counter()

@@ -16,7 +16,9 @@ def tart_grid_task(p):
 def tart_grid_flow() -> None:
     p = params()
     g = p.tart_grid
-    what = f"refit TART: {len(g.train_sizes)} sizes x {len(g.seeds)} seeds, {p.train.epochs} epochs each"
+    recipes = ", ".join(f"{n} nets: {g.recipe(p.train, n).epochs} epochs, teacher {g.recipe(p.train, n).teacher}"
+                        for n in g.train_sizes)  # fmt: skip
+    what = f"refit TART: {len(g.train_sizes)} sizes x {len(g.seeds)} seeds ({recipes})"
     with recorded("tart_grid", p, what) as run:
         report = tart_grid_task(p)
         run["result"] = f"{len(report['runs']):,} runs in {p.paths.reports / 'tart_grid.json'}"

@@ -15,7 +15,8 @@ def train_task(cfg, tokens, labels, split, state_dir):
 @flow(name="train")
 def train_flow() -> None:
     p = params()
-    what = f"fit TART on the training split for {p.train.epochs} epochs, keeping the best validation epoch"
+    taught = "" if p.train.teacher == "none" else f" and {p.train.teacher}'s scores of the unlabelled nets"
+    what = f"fit TART on the training split{taught} for {p.train.epochs} epochs, keeping the best validation epoch"
     with recorded("train", p, what) as facts:
         state_dir = p.paths.resume / "train"
         model, curves, run = train_task(p.train, p.paths.tokens, p.paths.labels, p.paths.split, state_dir)

@@ -35,9 +35,11 @@ def tiny_pipeline_params() -> dict:
     params["build"].update(limit=300, workers=1, chunk=50)
     params["extract"]["shard_size"] = 120
     params["split"].update(train_size=100, val_size=50)
-    # the tiny run also exercises the options that are off by default: an extra head and EMA ...
-    # ... and a graph positional encoding with the cell-index channel
+    # the tiny run also exercises the options that are off by default: an extra head (which rules out a teacher,
+    # tested in tests/training/test_distill.py) and EMA, a graph positional encoding, the cell-index channel, and a
+    # grid override (a second recipe at one size)
     params["train"].update(
+        teacher="none",
         epochs=2,
         d_model=32,
         d_ff=64,
@@ -47,7 +49,7 @@ def tiny_pipeline_params() -> dict:
         graph_pe="topology",
         channels=[*params["train"]["channels"], "cell_tokens"],
     )
-    params["tart_grid"].update(train_sizes=[50, 100], seeds=[0, 1], workers=2)
+    params["tart_grid"].update(train_sizes=[50, 100], seeds=[0, 1], workers=2, overrides={50: {"epochs": 3}})
     params["evaluate"]["bootstrap"] = 20
     params["baselines"].update(train_sizes=[50, 100], seeds=[0, 1])
     params["narformer"].update(train_sizes=[100], seeds=[0], epochs=2, eval_every=1, n_layers=1, d_ff=32)
@@ -123,7 +125,8 @@ def synthetic_tokens(tmp_path, n=60):
 
 def synthetic_params(tmp_path, n=60):
     """Params whose paths point at `synthetic_tokens` and labels that follow them (the number of convs, ties broken
-    by index), with a small, fast `train` recipe: a model that learns anything ranks these nets well."""
+    by index), with a small, fast `train` recipe: a model that learns anything ranks these nets well. No teacher:
+    the nets are not NB201 cells (`with_archs` labels them with some)."""
     _, convs = synthetic_tokens(tmp_path, n)
     acc = 50 + 4 * convs + np.linspace(0, 1, n)
     labels = pa.table({"net": np.arange(n), "params": np.arange(n) % 7, **{c: acc for c in (
@@ -131,7 +134,8 @@ def synthetic_params(tmp_path, n=60):
     pq.write_table(labels, tmp_path / "labels.parquet")
     p = load_params()
     train = p.train.model_copy(update={"epochs": 1, "d_model": 16, "d_ff": 32, "n_layers": 1, "n_heads": 2,
-                                       "batch_size": 8, "channels": [*CHANNELS, "cell_tokens"]})  # fmt: skip
+                                       "batch_size": 8, "channels": [*CHANNELS, "cell_tokens"],
+                                       "teacher": "none"})  # fmt: skip
     paths = p.paths.model_copy(update={"tokens": tmp_path, "labels": tmp_path / "labels.parquet"})
     return p.model_copy(update={"train": train, "paths": paths, "split": p.split.model_copy(update={"val_size": 10})})
 

@@ -17,11 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from scipy.spatial import cKDTree
 
 from tart.models.transformer import TartModel
-from tart.tokens.token_set import TokenSet, batch_inputs
+from tart.tokens.token_set import TokenSet
+from tart.training.train import predict_with_pooled
 
 REACH_QUANTILE = 0.99
 FAR = 1.0  # distances above this count as outside the training distribution
@@ -51,19 +51,9 @@ class Profile:
         return cls(seen, tuple(facts["live_nodes"]), embeddings.astype(np.float32), float(facts["reach"]))
 
 
-@torch.no_grad()
 def pooled(model: TartModel, ts: TokenSet, rows: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """(len(rows), d_model): the vector the model's regression head reads for each row."""
-    captured: list[torch.Tensor] = []
-    hook = model.head.register_forward_pre_hook(lambda _, args: captured.append(args[0].detach().float().cpu()))
-    model.eval()
-    device = next(model.parameters()).device
-    try:
-        for start in range(0, len(rows), batch_size):
-            model(*batch_inputs(ts, rows[start : start + batch_size], device))
-    finally:
-        hook.remove()
-    return torch.cat(captured).numpy() if captured else np.zeros((0, model.cfg.d_model), np.float32)
+    return predict_with_pooled(model, ts, rows, batch_size)[1]
 
 
 def profile(model: TartModel, ts: TokenSet, train_rows: np.ndarray) -> Profile:
@@ -98,8 +88,9 @@ class Assessment:
         return (self.unseen_tokens > 0) | self.outside_length | (self.distance > FAR)
 
 
-def assess(profile: Profile, model: TartModel, ts: TokenSet) -> Assessment:
-    """Measure every row of `ts` against `profile` (`ts` must carry the profile's channels)."""
+def assess(profile: Profile, model: TartModel, ts: TokenSet, embeddings: np.ndarray | None = None) -> Assessment:
+    """Measure every row of `ts` against `profile` (`ts` must carry the profile's channels). `embeddings`: the
+    rows' `pooled` vectors when the caller has them already (from `predict_with_pooled`)."""
     rows = np.arange(len(ts.nets))
     unseen = np.zeros(len(rows), np.int64)
     for c, channel in enumerate(ts.channels):
@@ -108,7 +99,9 @@ def assess(profile: Profile, model: TartModel, ts: TokenSet) -> Assessment:
         unseen += novel.sum(1)
     lengths = ts.lengths.numpy()
     low, high = profile.live_nodes
-    distance = cKDTree(profile.embeddings).query(pooled(model, ts, rows), k=1)[0] / profile.reach
+    if embeddings is None:
+        embeddings = pooled(model, ts, rows)
+    distance = cKDTree(profile.embeddings).query(embeddings, k=1)[0] / profile.reach
     return Assessment(unseen, (lengths < low) | (lengths > high), distance.astype(np.float64))
 
 

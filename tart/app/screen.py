@@ -29,7 +29,7 @@ from tart.tokens.token_set import token_set
 from tart.tokens.tokenize import tokenize_table, vocab_hash, vocabulary
 from tart.training.checkpoint import load_checkpoint
 from tart.training.targets import to_label_scale
-from tart.training.train import predict
+from tart.training.train import predict_with_pooled
 
 
 class ScreenError(ValueError):
@@ -168,12 +168,13 @@ def screen(candidates: Candidates, checkpoint: Path, batch_size: int = 256,
                 raise ScreenError(f"candidate {first} ({candidates.sources[first]}): {lengths[too_long[0]]} nodes "
                                   f"reach its output; {checkpoint} handles at most {cfg.max_len}")  # fmt: skip
             ts = token_set(tokens, channels, vocab, cfg.graph_pe, cfg.pe_dim)
-            raw = predict(model, ts, np.arange(len(lengths)), batch_size, meta["params"]["precision"])
-            parts["prediction"].append(to_label_scale(raw, meta["target_scale"]))
+            outputs, embeddings = predict_with_pooled(model, ts, np.arange(len(lengths)), batch_size,
+                                                      meta["params"]["precision"])  # fmt: skip
+            parts["prediction"].append(to_label_scale(outputs[:, 0], meta["target_scale"]))
             parts["num_nodes"].append(graphs["num_nodes"].to_numpy())
             parts["live_nodes"].append(lengths)
             if known is not None:
-                found = assess(known, model, ts)
+                found = assess(known, model, ts, embeddings)
                 parts["unseen_tokens"].append(found.unseen_tokens)
                 parts["distance"].append(found.distance)
                 parts["outside"].append(found.outside)

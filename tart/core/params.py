@@ -93,6 +93,10 @@ class Train(Section):
     weight_decay: float
     rank_weight: float
     ema: float | None = Field(ge=0, lt=1, description="EMA decay of the weights; null = no EMA")
+    teacher: Literal["none", "gbm_canonical"] = Field(
+        description="also fit to this model's scores of unlabelled nets (tart/training/distill.py); NB201 only"
+    )
+    unlabelled: int | None = Field(ge=0, description="how many unlabelled nets the teacher scores; null = all")
     threads: int
     device: Literal["auto", "cpu", "cuda"]
 
@@ -213,12 +217,41 @@ class Generate(Section):
     workers: int | None = Field(ge=1, description="processes (default: one per usable core)")
 
 
+# What the grid's fits share, so no training-set size may change it: the labels (target, extra heads), the tokens
+# the workers load (channels, encodings) and what each fit is given (seed, threads, device).
+GRID_SHARED = ("seed", "target", "aux_targets", "channels", "graph_pe", "pe_dim", "threads", "device")
+
+
 class TartGrid(Section):
-    """TART refit at every (train size, seed) for the comparison table (the `tart_grid` stage, `train` recipe)."""
+    """TART refit at every (train size, seed) for the comparison table (the `tart_grid` stage): the `train` recipe,
+    with `overrides` at the sizes where validation chose otherwise."""
 
     train_sizes: list[int] = Field(min_length=1, description="first N nets by index: 5% and 10%")
     seeds: list[int] = Field(min_length=1)
     workers: int = Field(ge=1, description="fits in parallel; train.threads is split among them")
+    overrides: dict[int, dict[str, object]] = Field(
+        description="per training-set size: `train` keys that take another value at that size"
+    )
+
+    @model_validator(mode="after")
+    def overrides_name_grid_sizes(self) -> TartGrid:
+        stray = sorted(set(self.overrides) - set(self.train_sizes))
+        if stray:
+            raise ValueError(f"tart_grid.overrides: sizes {stray} are not in tart_grid.train_sizes {self.train_sizes}")
+        return self
+
+    def recipe(self, train: Train, n_train: int) -> Train:
+        """The `train` recipe with this size's overrides, validated like the `train` section."""
+        change = self.overrides.get(n_train, {})
+        shared = [key for key in change if key in GRID_SHARED]
+        if shared:
+            raise ValueError(f"tart_grid.overrides[{n_train}]: {shared} cannot differ by training-set size (the "
+                             f"grid's fits share {', '.join(GRID_SHARED)})")  # fmt: skip
+        try:
+            return Train.model_validate({**train.model_dump(), **change})
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise ValueError(f"tart_grid.overrides[{n_train}]: {problems}") from None
 
 
 class Latency(Section):
@@ -275,6 +308,12 @@ class Params(Section):
     generate: Generate
     properties: Properties
     deepnets1m_protocol: DeepNets1MProtocol
+
+    @model_validator(mode="after")
+    def grid_recipes_valid(self) -> Params:
+        for n_train in self.tart_grid.overrides:
+            self.tart_grid.recipe(self.train, n_train)
+        return self
 
 
 PARAMS_ENV = "TART_PARAMS"

@@ -39,6 +39,15 @@ def code_commit() -> str | None:
     return out.stdout.strip()
 
 
+def last_seconds(stage: str, directory: Path) -> float | None:
+    """Seconds of the last recorded run of `stage` in `directory`; None when none was recorded (or the record is
+    unreadable: it is a hint for the reader, never an input to a result)."""
+    try:
+        return float(json.loads((directory / f"{stage}.json").read_text())["seconds"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def record(stage: str, seconds: float, directory: Path, **facts: object) -> Path:
     """Write `directory/<stage>.json` describing this run of `stage`."""
     directory.mkdir(parents=True, exist_ok=True)

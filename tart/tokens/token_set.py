@@ -45,9 +45,10 @@ class TokenSet:
 
 
 def load_tokens(tokens_dir: Path, channels: tuple[str, ...] = ("tokens",), graph_pe: str = "none",
-                pe_dim: int = 8) -> TokenSet:  # fmt: skip
+                pe_dim: int = 8, limit: int | None = None) -> TokenSet:  # fmt: skip
     """Token shards as one padded tensor of the requested channels (`tokens` must come first), plus the graph
-    positional encoding `graph_pe` computed from the shards' edges."""
+    positional encoding `graph_pe` computed from the shards' edges; with `limit`, the first `limit` nets only (the
+    shards are read in order until they hold that many)."""
     shards = sorted(tokens_dir.glob("tokens-*.parquet"))
     vocab_path = tokens_dir / "vocab.json"
     if not shards or not vocab_path.exists():
@@ -55,8 +56,16 @@ def load_tokens(tokens_dir: Path, channels: tuple[str, ...] = ("tokens",), graph
     if channels[0] != "tokens":
         raise ValueError(f"the first channel must be 'tokens' (it marks padding); got {channels}")
     edges = ["edge_src", "edge_dst"] if graph_pe != "none" else []
-    table = pa.concat_tables(pq.read_table(s, columns=["net", "length", *channels, *edges]) for s in shards)
-    return token_set(table, channels, json.loads(vocab_path.read_text()), graph_pe, pe_dim)
+    parts, count = [], 0
+    for shard in shards:
+        if limit is not None and count >= limit:
+            break
+        part = pq.read_table(shard, columns=["net", "length", *channels, *edges])
+        parts.append(part if limit is None else part.slice(0, limit - count))
+        count += parts[-1].num_rows
+    if limit is not None and count < limit:
+        raise ValueError(f"{tokens_dir}: {count} nets in its token shards, {limit} asked for")
+    return token_set(pa.concat_tables(parts), channels, json.loads(vocab_path.read_text()), graph_pe, pe_dim)
 
 
 def token_set(table: pa.Table, channels: tuple[str, ...], vocab: dict, graph_pe: str = "none",

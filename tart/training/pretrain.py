@@ -18,8 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -31,7 +29,7 @@ from tart.core.params import Train
 from tart.graphs.graph import graph_row
 from tart.models.transformer import TartModel
 from tart.spaces.darts.generate import VARIANTS, generate_net
-from tart.tokens.token_set import TokenSet, batch_inputs, token_set
+from tart.tokens.token_set import TokenSet, batch_inputs, load_tokens, token_set
 from tart.tokens.tokenize import tokenize_row, vocabulary
 from tart.training.loop import autocast, pick_device, seed_everything
 from tart.training.train import length_bucketed_batches, model_config
@@ -79,26 +77,14 @@ def corpus_from_tokens(tokens_dir: Path, nets: int, train: Train) -> TokenSet:
     """The first `nets` nets of a directory of token shards as a corpus with the channels and graph encoding of
     `train`. Nets read from DeepNets-1M-layout files carry no parameter shapes (the layout stores none), so a
     `shape_tokens` channel that holds nothing but `none` is refused rather than learned as noise."""
-    shards = sorted(Path(tokens_dir).glob("tokens-*.parquet"))
-    if not shards:
-        raise FileNotFoundError(f"{tokens_dir}: no tokens-*.parquet shards to read a pretraining corpus from")
-    parts, count = [], 0
-    for shard in shards:
-        if count >= nets:
-            break
-        part = pq.read_table(shard, schema=schemas.TOKENS).slice(0, nets - count)
-        parts.append(part)
-        count += part.num_rows
-    if count < nets:
-        raise ValueError(f"{tokens_dir}: {count} nets in its token shards, {nets} asked for")
-    table = pa.concat_tables(parts)
-    vocab = vocabulary()
-    if "shape_tokens" in train.channels:
-        shapes = pc.unique(table["shape_tokens"].combine_chunks().flatten()).to_pylist()
-        if shapes == [vocab["shape_tokens"]["none"]]:
+    corpus = load_tokens(Path(tokens_dir), tuple(train.channels), train.graph_pe, train.pe_dim, limit=nets)
+    if "shape_tokens" in corpus.channels:
+        real = torch.arange(corpus.ids.shape[1]) < corpus.lengths[:, None]  # nodes, not padding
+        shapes = corpus.ids[..., corpus.channels.index("shape_tokens")][real]
+        if bool((shapes == corpus.vocab["shape_tokens"]["none"]).all()):
             raise ValueError(f"{tokens_dir}: every node's shape token is 'none' (tokens of DeepNets-1M-layout files "
                              "carry no parameter shapes); pretrain with channels without shape_tokens")  # fmt: skip
-    return token_set(table, tuple(train.channels), vocab, train.graph_pe, train.pe_dim)
+    return corpus
 
 
 def mask_nodes(ids: torch.Tensor, rate: float, mask_ids: dict[int, int], gen: torch.Generator):

@@ -1,6 +1,7 @@
-"""The `tart_grid` stage: the TART recipe (the `train` section) refit at every (training-set size, seed) on the
-NB201 protocol (the first N nets by index, the next `split.val_size` for early stopping) and scored like its rivals,
-so the comparison table carries TART's mean and spread over seeds at 5% and 10%."""
+"""The `tart_grid` stage: the TART recipe (the `train` section, with `tart_grid.overrides` at the sizes where
+validation chose otherwise) refit at every (training-set size, seed) on the NB201 protocol (the first N nets by index,
+the next `split.val_size` for early stopping) and scored like its rivals, so the comparison table carries TART's mean
+and spread over seeds at 5% and 10%."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from tart.core.params import TartGrid, Train
 from tart.spaces.nb201.cell_function import function_classes
 from tart.tokens.isomorphism import class_mean, isomorphism_classes, load_token_graphs
 from tart.tokens.token_set import TokenSet, load_tokens, rows_of
+from tart.training.distill import require_target_only, taught_nets, teacher_inputs, teacher_scores
 from tart.training.resume import StateFile, clear_stage, resumable_fit
 from tart.training.train import fit, fit_key, predict
 
@@ -43,6 +45,7 @@ class GridFit(NamedTuple):
     transfer: dict
     init: dict | None = None  # encoder weights to start from
     state_dir: Path | None = None  # training state and finished results, so a killed stage resumes
+    teacher: np.ndarray | None = None  # with `cfg.teacher`: its scores of every net (`teacher_scores`)
 
 
 def fit_and_score(job: tuple) -> dict:
@@ -56,16 +59,25 @@ def fit_score_predict(job: tuple) -> dict:
     """`fit_and_score`, keeping the prediction for every net (key "prediction", net order)."""
     job = GridFit(*job)
     assert _tokens is not None, "the worker initializer loads the tokens"
+    if job.cfg.teacher != "none" and job.teacher is None:  # else it would silently fit the training labels alone
+        raise ValueError(f"train.teacher is {job.cfg.teacher!r} but the fit got no teacher scores (grid_teachers); "
+                         "a study of the recipe without a teacher sets train.teacher to none")  # fmt: skip
     rows = rows_of(_tokens, np.arange(len(job.test_y)))  # token row of net 0, 1, ...
-    train, val = slice(0, job.n_train), slice(job.n_train, job.n_train + job.val_size)
-    data = (job.cfg.model_copy(update={"seed": job.seed}), _tokens, rows[train], job.y[train], rows[val],
+    train, val = np.arange(job.n_train), slice(job.n_train, job.n_train + job.val_size)
+    fitted, y_fitted = train, job.y[train]
+    if job.teacher is not None:  # the first nets' labels, then the teacher's scores of the nets after validation
+        unlabelled = np.arange(job.n_train + job.val_size, len(job.test_y))
+        fitted, y_fitted = taught_nets(job.y[:, 0], job.teacher, train, unlabelled, job.cfg.unlabelled, job.seed)
+        y_fitted = y_fitted[:, None]
+    data = (job.cfg.model_copy(update={"seed": job.seed}), _tokens, rows[fitted], y_fitted, rows[val],
             job.y[val, 0], job.init)  # fmt: skip
 
     def fit_and_predict(state_file: StateFile | None) -> dict:
         model, _, facts = fit(*data, state_file=state_file)
         pred = predict(model, _tokens, rows, precision=job.cfg.precision)
         return {"predictor": "tart", "n_train": job.n_train, "seed": job.seed, "fit_seconds": facts["train_seconds"],
-                "best_epoch": facts["best_epoch"], **score_run(pred, job.test_y, job.n_train, job.transfer),
+                "best_epoch": facts["best_epoch"], "val_kendall_tau_b": facts["best_val_kendall_tau_b"],
+                "taught_nets": len(fitted) - job.n_train, **score_run(pred, job.test_y, job.n_train, job.transfer),
                 "device": facts["device"], "prediction": pred}  # fmt: skip
 
     name = f"tart_n{job.n_train}_seed{job.seed}"
@@ -113,20 +125,49 @@ def protocol_labels(labels_path: Path, train: Train, test_label: str) -> tuple[n
     return y, np.asarray(table[test_label], dtype=float), transfer
 
 
+def grid_teachers(labels_path: Path, recipes: dict[int, Train], label: np.ndarray,
+                  seeds: list[int]) -> dict[tuple[int, int], np.ndarray]:  # fmt: skip
+    """{(n_train, seed): the teacher's scores of every net, fit on the first n_train nets' labels} for each size
+    whose recipe (`recipes`: {n_train: recipe}) has a teacher. Net order, as `protocol_labels` gives the labels."""
+    taught = {n: recipe for n, recipe in recipes.items() if recipe.teacher != "none"}
+    if not taught:
+        return {}
+    archs = pq.read_table(labels_path, columns=["net", "arch"]).sort_by("net")["arch"].to_pylist()
+    features = {}  # one set of teacher inputs per teacher kind
+    scores = {}
+    for n, recipe in taught.items():
+        require_target_only(recipe.teacher, recipe.aux_targets)
+        if recipe.teacher not in features:
+            features[recipe.teacher] = teacher_inputs(recipe.teacher, archs)
+        for s in seeds:
+            scores[n, s] = teacher_scores(recipe.teacher, features[recipe.teacher], label, np.arange(n), s,
+                                          recipe.threads)  # fmt: skip
+    return scores
+
+
+def recipe_record(recipe: Train) -> dict:
+    """A recipe as the report keeps it: every `train` key but the per-fit ones (seed, device)."""
+    return {k: v for k, v in recipe.model_dump().items() if k not in ("seed", "device")}
+
+
 def tart_grid_from_files(tokens_dir: Path, labels_path: Path, train: Train, test_label: str, grid: TartGrid,
                          val_size: int, out_path: Path,
                          progress: Callable[[str], None] | None = None,
                          state_dir: Path | None = None) -> dict:  # fmt: skip
-    """One TART fit per (train size, seed), `grid.workers` at a time, each on `train.threads // workers`
-    threads; summary + raw runs as JSON, in the rivals' format. Beside each run and seed ensemble, the same
+    """One TART fit per (train size, seed) of that size's recipe (`grid.recipe`), `grid.workers` at a time, each
+    on `train.threads // workers` threads; summary + raw runs as JSON, in the rivals' format, with each size's
+    recipe. Beside each run and seed ensemble, the same
     predictions averaged over isomorphism classes (`_iso`) and NB201 function classes (`_function`). `state_dir`:
     each fit's training state and each finished fit's result, so a killed stage resumes; removed at the end."""
     y, test_y, transfer = protocol_labels(labels_path, train, test_label)
     for n_train in grid.train_sizes:
         if n_train + val_size >= len(test_y):
             raise ValueError(f"tart_grid train size {n_train} + {val_size} validation nets: only {len(test_y)} nets")
-    cfg = train.model_copy(update={"threads": max(1, train.threads // grid.workers)})
-    jobs = [GridFit(cfg, n, s, val_size, y, test_y, transfer, state_dir=state_dir)
+    recipes = {n: grid.recipe(train, n) for n in grid.train_sizes}
+    teachers = grid_teachers(labels_path, recipes, y[:, 0], grid.seeds)
+    threads = max(1, train.threads // grid.workers)
+    jobs = [GridFit(recipes[n].model_copy(update={"threads": threads}), n, s, val_size, y, test_y, transfer,
+                    state_dir=state_dir, teacher=teachers.get((n, s)))
             for n in grid.train_sizes for s in grid.seeds]  # fmt: skip
     runs = []
     for run in parallel_map(fit_score_predict, jobs, grid.workers, load_worker_tokens, (tokens_dir, train)):
@@ -138,7 +179,8 @@ def tart_grid_from_files(tokens_dir: Path, labels_path: Path, train: Train, test
     runs += class_mean_runs(runs, net_classes(tokens_dir, labels_path, len(test_y)), test_y, transfer)
     runs = without_predictions(runs)
     report = {"train_label": train.target, "test_label": test_label, "n_nets": len(test_y),
-              "model": {k: v for k, v in train.model_dump().items() if k not in ("seed", "device")},
+              "model": recipe_record(train),
+              "recipes": {str(n): recipe_record(recipe) for n, recipe in recipes.items()},
               "workers": grid.workers, "baselines": summarize_runs(runs), "runs": runs}  # fmt: skip
     files.write_json(report, out_path)
     clear_stage(state_dir)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
 from scipy import stats
@@ -17,6 +19,7 @@ from tart.models.transformer import TartConfig, TartModel
 from tart.tokens.token_set import TokenSet, batch_inputs, load_tokens, rows_of
 from tart.tokens.tokenize import vocab_hash
 from tart.training import resume
+from tart.training.distill import require_target_only, taught_nets, teacher_inputs, teacher_scores
 from tart.training.loop import Schedule, autocast, best_of, pick_device, seed_everything, train_epochs
 from tart.training.losses import pairwise_rank_loss
 from tart.training.ranks import Ranks, process_group, ranks_from_env, wrap
@@ -37,18 +40,45 @@ def length_bucketed_batches(lengths: np.ndarray, batch_size: int, gen: torch.Gen
 
 
 @torch.no_grad()
-def predict_heads(model: TartModel, ts: TokenSet, rows: np.ndarray, batch_size: int = 256,
-                  precision: str = "fp32") -> np.ndarray:  # fmt: skip
-    """Model outputs (N, heads) for `rows`, batched in length order to keep padding small."""
+def _in_length_order(model: TartModel, ts: TokenSet, rows: np.ndarray, batch_size: int, precision: str,
+                     run: Callable[[tuple], torch.Tensor]) -> np.ndarray:  # fmt: skip
+    """`run(batch inputs)` -> (B, K) for `rows`, batched in length order to keep padding small; (N, K) in `rows`
+    order."""
     model.eval()
     device = next(model.parameters()).device
+    rows = np.ascontiguousarray(rows)  # torch indexes only with non-negative strides
     order = rows[np.argsort(ts.lengths[rows].numpy(), kind="stable")]
     out = {}
     for i in range(0, len(order), batch_size):
         chunk = order[i : i + batch_size]
         with autocast(device, precision):
-            out.update(zip(chunk.tolist(), model(*batch_inputs(ts, chunk, device)).float().cpu().numpy()))
+            out.update(zip(chunk.tolist(), run(batch_inputs(ts, chunk, device)).float().cpu().numpy()))
     return np.stack([out[int(r)] for r in rows])
+
+
+def predict_heads(model: TartModel, ts: TokenSet, rows: np.ndarray, batch_size: int = 256,
+                  precision: str = "fp32") -> np.ndarray:  # fmt: skip
+    """Model outputs (N, heads) for `rows`."""
+    return _in_length_order(model, ts, rows, batch_size, precision, lambda inputs: model(*inputs))
+
+
+def predict_with_pooled(model: TartModel, ts: TokenSet, rows: np.ndarray, batch_size: int = 256,
+                        precision: str = "fp32") -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Model outputs (N, heads) and the pooled vectors the head reads (N, d_model), from one pass."""
+
+    def both(inputs: tuple) -> torch.Tensor:
+        # the head's input, caught on its way in: the model's pooling stays in one place (TartModel.forward)
+        caught: list[torch.Tensor] = []
+        hook = model.head.register_forward_pre_hook(lambda _, args: caught.append(args[0]))
+        try:
+            outputs = model(*inputs)
+        finally:
+            hook.remove()
+        return torch.cat([outputs, caught[0]], 1)
+
+    out = _in_length_order(model, ts, rows, batch_size, precision, both)
+    heads = model.cfg.n_outputs
+    return out[:, :heads], out[:, heads:]
 
 
 def predict(model: TartModel, ts: TokenSet, rows: np.ndarray, batch_size: int = 256,
@@ -102,13 +132,15 @@ def fit_key(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarra
 
 
 def fit(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, val_rows: np.ndarray,
-        y_val: np.ndarray, init: dict | None = None,
-        state_file: resume.StateFile | None = None) -> tuple[TartModel, list[dict], dict]:  # fmt: skip
+        y_val: np.ndarray, init: dict | None = None, state_file: resume.StateFile | None = None,
+        labels: np.ndarray | None = None) -> tuple[TartModel, list[dict], dict]:  # fmt: skip
     """Train; returns the best-on-validation model (the EMA weights when `cfg.ema`), per-epoch curves and run facts.
 
     `y_train` is (N,) or (N, heads): column 0 is the target, the others the extra heads' labels. Early stopping
     looks at head 0 only (`y_val` is its label). `init`: encoder weights to start from (`load_encoder`).
     `state_file`: where the training state goes every epoch and a killed fit resumes from (key: `fit_key`).
+    `labels`: when column 0 of `y_train` is not in label units (a teacher's normal scores), the true training labels
+    whose distribution maps the model's outputs back to label units (`target_scale` in the facts).
 
     Under `torchrun` every rank trains its share of each epoch's batches with DDP (tart/training/ranks.py) and
     returns the same model; the state file is then not used (resuming covers one-process runs).
@@ -118,13 +150,14 @@ def fit(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, v
     torch.set_num_threads(cfg.threads)
     device = ranks.local_device(pick_device(cfg.device))
     with process_group(ranks, device):
+        facts_scale = None if labels is None else fit_target_scale(np.asarray(labels, dtype=float), "rank")
         return _fit(cfg, ts, train_rows, y_train, val_rows, y_val, init, state_file if ranks.world == 1 else None,
-                    ranks, device)  # fmt: skip
+                    ranks, device, facts_scale)  # fmt: skip
 
 
 def _fit(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, val_rows: np.ndarray,
          y_val: np.ndarray, init: dict | None, state_file: resume.StateFile | None, ranks: Ranks,
-         device: torch.device) -> tuple[TartModel, list[dict], dict]:  # fmt: skip
+         device: torch.device, label_scale: dict | None) -> tuple[TartModel, list[dict], dict]:  # fmt: skip
     y_train = y_train.reshape(len(y_train), -1)
     n_heads = y_train.shape[1]
     mcfg = model_config(cfg, ts, n_heads)
@@ -164,7 +197,7 @@ def _fit(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, 
     )  # fmt: skip
     facts = {
         "device": str(device), "train_seconds": round(time.perf_counter() - start, 1), **best_of(curves),
-        "target_scale": scales[0], "aux_target_scales": scales[1:], "model": mcfg.to_dict(),
+        "target_scale": label_scale or scales[0], "aux_target_scales": scales[1:], "model": mcfg.to_dict(),
         "vocab_hash": vocab_hash(ts.vocab), "channels": list(ts.channels),
     }  # fmt: skip
     if ranks.world > 1:
@@ -174,9 +207,10 @@ def _fit(cfg: Train, ts: TokenSet, train_rows: np.ndarray, y_train: np.ndarray, 
 
 def train_from_files(cfg: Train, tokens_dir: Path, labels: Path, split: Path,
                      state_dir: Path | None = None) -> tuple[TartModel, list[dict], dict]:  # fmt: skip
-    """Train on the 'train' nets of `split` with label `cfg.target`, early-stopping on the 'val' nets. With
-    `state_dir`, the training state is saved there every epoch and a killed run resumes from it; the caller
-    removes it (`resume.clear_stage`) once the outputs are written."""
+    """Train on the 'train' nets of `split` with label `cfg.target`, early-stopping on the 'val' nets; with
+    `cfg.teacher`, also on the teacher's scores of the 'rest' nets (tart/training/distill.py). With `state_dir`, the
+    training state is saved there every epoch and a killed run resumes from it; the caller removes it
+    (`resume.clear_stage`) once the outputs are written."""
     ts = load_tokens(tokens_dir, tuple(cfg.channels), cfg.graph_pe, cfg.pe_dim)
     roles = pq.read_table(split).to_pydict()
     label_table = pq.read_table(labels)
@@ -185,13 +219,39 @@ def train_from_files(cfg: Train, tokens_dir: Path, labels: Path, split: Path,
         if name not in label_table.column_names:
             raise KeyError(f"{labels}: no label column {name!r} (train.target / train.aux_targets); "
                            f"columns are {label_table.column_names}")  # fmt: skip
-    position = {int(n): k for k, n in enumerate(label_table["net"].to_pylist())}
+    table_nets = np.asarray(label_table["net"].to_pylist())
+    position = {int(n): k for k, n in enumerate(table_nets)}
     values = np.stack([np.asarray(label_table[name].to_pylist(), dtype=float) for name in targets], 1)
-    nets = {role: np.array([n for n, r in zip(roles["net"], roles["role"]) if r == role]) for role in ("train", "val")}
-    y = {role: values[[position[int(n)] for n in nets[role]]] for role in nets}
-    data = (cfg, ts, rows_of(ts, nets["train"]), y["train"], rows_of(ts, nets["val"]), y["val"][:, 0])
+    nets = {role: np.array([n for n, r in zip(roles["net"], roles["role"]) if r == role], dtype=np.int64)
+            for role in ("train", "val", "rest")}  # fmt: skip
+    at = {role: np.array([position[int(n)] for n in nets[role]], dtype=np.int64) for role in nets}
+    fitted, y_fitted = nets["train"], values[at["train"]]
+    if cfg.teacher != "none":
+        fitted, y_fitted = _taught(cfg, labels, label_table, values[:, 0], at)
+        fitted = table_nets[fitted]
+    data = (cfg, ts, rows_of(ts, fitted), y_fitted, rows_of(ts, nets["val"]), values[at["val"], 0])
     state_file = None if state_dir is None else resume.StateFile(state_dir / "train.pt", fit_key(*data))
-    return fit(*data, state_file=state_file)
+    # a teacher's targets are normal scores: the training nets' own labels map the outputs back to label units
+    labels = values[at["train"], 0] if cfg.teacher != "none" else None
+    model, curves, facts = fit(*data, state_file=state_file, labels=labels)
+    if cfg.teacher != "none":
+        facts["taught_nets"] = len(fitted) - len(nets["train"])
+    return model, curves, facts
+
+
+def _taught(cfg: Train, labels: Path, label_table: pa.Table, label: np.ndarray,
+            at: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Positions in `label_table` of the nets to fit and their targets, with `cfg.teacher` scoring the split's
+    'rest' nets (tart/training/distill.py)."""
+    require_target_only(cfg.teacher, cfg.aux_targets)
+    if "arch" not in label_table.column_names:
+        raise KeyError(f"{labels}: no 'arch' column; train.teacher={cfg.teacher!r} reads NB201 cells (other nets: "
+                       "teacher none, epochs 40)")
+    archs = label_table["arch"].to_pylist()
+    scores = teacher_scores(cfg.teacher, teacher_inputs(cfg.teacher, archs), label, at["train"], cfg.seed,
+                            cfg.threads)  # fmt: skip
+    fitted, target = taught_nets(label, scores, at["train"], at["rest"], cfg.unlabelled, cfg.seed)
+    return fitted, target[:, None]
 
 
 def write_curves(curves: list[dict], path: Path) -> None:

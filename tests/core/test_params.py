@@ -86,3 +86,27 @@ def test_settings_cannot_change_after_loading():
     p = load_params(ROOT / "params.yaml")
     with pytest.raises(ValueError, match="frozen"):
         p.train.epochs = 1
+
+
+def test_grid_overrides_give_each_size_its_own_validated_recipe(tmp_path):
+    data = yaml_params()
+    data["tart_grid"].update(train_sizes=[781, 1563], overrides={781: {"epochs": 7, "teacher": "gbm_canonical"}})
+    p = load_params(write(tmp_path, data))
+    assert (p.tart_grid.recipe(p.train, 781).epochs, p.tart_grid.recipe(p.train, 781).teacher) == (7, "gbm_canonical")
+    assert p.tart_grid.recipe(p.train, 1563) == p.train
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({400: {"epochs": 3}}, r"overrides: sizes \[400\] are not in tart_grid.train_sizes \[781, 1563\]"),
+        ({781: {"channels": ["tokens"]}}, r"overrides\[781\]: \['channels'\] cannot differ by training-set size"),
+        ({781: {"epoch": 3}}, r"overrides\[781\]: epoch: Extra inputs are not permitted"),
+        ({781: {"teacher": "rf"}}, r"overrides\[781\]: teacher: Input should be 'none' or 'gbm_canonical'"),
+    ],
+)
+def test_a_grid_override_the_grid_cannot_honour_is_refused(tmp_path, overrides, message):
+    data = yaml_params()
+    data["tart_grid"].update(train_sizes=[781, 1563], overrides=overrides)
+    with pytest.raises(ParamsError, match=message):
+        load_params(write(tmp_path, data))

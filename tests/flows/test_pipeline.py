@@ -29,6 +29,7 @@ def test_dvc_repro_tiny_profile(tiny_workspace, mirror):
         *(("tart_iso", *f) for f in fits), *(("tart_ensemble_iso", *e) for e in ensembles),
         *(("tart_function", *f) for f in fits), *(("tart_ensemble_function", *e) for e in ensembles)]  # fmt: skip
     assert grid["baselines"]["tart"]["100"]["seeds"] == 2 and grid["model"]["graph_pe"] == "topology"
+    assert (grid["recipes"]["50"]["epochs"], grid["recipes"]["100"]["epochs"]) == (3, 2)  # tart_grid.overrides
     comparison = (work / "reports" / "comparison.md").read_text()
     assert "| TART (this pipeline) | " in comparison and " ± " in comparison.split("| TART (this pipeline) |")[1][:60]
     assert "ImageNet16-120" in comparison and "Zero-cost proxies" in comparison and "| synflow |" in comparison

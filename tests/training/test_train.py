@@ -9,7 +9,7 @@ from scipy import stats
 from tart.tokens.token_set import load_tokens
 from tart.training.checkpoint import load_checkpoint, save_checkpoint
 from tart.training.losses import pairwise_rank_loss
-from tart.training.train import fit, predict, predict_heads, train_from_files
+from tart.training.train import fit, predict, predict_heads, predict_with_pooled, train_from_files
 
 
 def test_training_is_deterministic_and_learns(tmp_path):
@@ -95,7 +95,8 @@ def test_extra_heads_learn_their_own_labels(tmp_path):
     ts, y = synthetic_tokens(tmp_path)
     y2 = np.stack([y, -y], 1)  # an extra head whose label ranks the nets the other way round
     cfg = train_settings(epochs=15, batch_size=8, d_model=16, d_ff=32, n_layers=1, n_heads=2, lr=3e-3,
-                         channels=list(CHANNELS), aux_targets=["reversed"], dropout=0.0, attention_bias="none")
+                         channels=list(CHANNELS), aux_targets=["reversed"], teacher="none", dropout=0.0,
+                         attention_bias="none")
     rows = np.arange(60)
     model, _, facts = fit(cfg, ts, rows[:40], y2[:40], rows[40:], y[40:])
     heads = predict_heads(model, ts, rows[40:])
@@ -103,6 +104,13 @@ def test_extra_heads_learn_their_own_labels(tmp_path):
     assert stats.kendalltau(heads[:, 0], y[40:]).statistic > 0.5
     assert stats.kendalltau(heads[:, 1], -y[40:]).statistic > 0.5
     assert np.array_equal(predict(model, ts, rows), predict_heads(model, ts, rows)[:, 0])
+
+    # one pass for outputs and the pooled vectors (screening): the same outputs, and vectors the head maps to them
+    outputs, pooled = predict_with_pooled(model, ts, rows[::-1])
+    assert np.array_equal(outputs, predict_heads(model, ts, rows[::-1])) and pooled.shape == (60, 16)
+    with torch.no_grad():
+        from_pooled = model.head(torch.from_numpy(pooled)).numpy()
+    assert np.allclose(from_pooled, outputs, atol=1e-5)
 
 
 def test_ema_keeps_averaged_weights(tmp_path):
@@ -123,7 +131,7 @@ def test_unknown_extra_head_label_is_named(tmp_path):
     split = pa.table({"net": np.arange(60, dtype=np.int32), "role": ["train"] * 40 + ["val"] * 20})
     pq.write_table(labels, tmp_path / "labels.parquet")
     pq.write_table(split, tmp_path / "split.parquet")
-    cfg = train_settings(target="acc", aux_targets=["cifar100_test_acc"], channels=list(CHANNELS))
+    cfg = train_settings(target="acc", aux_targets=["cifar100_test_acc"], teacher="none", channels=list(CHANNELS))
     with pytest.raises(KeyError, match="no label column 'cifar100_test_acc'"):
         train_from_files(cfg, tmp_path, tmp_path / "labels.parquet", tmp_path / "split.parquet")
 

@@ -1,0 +1,58 @@
+"""The distillation benchmark on synthetic tokens labelled with real NB201 cells (its numbers come from
+`python -m benchmarks distill`)."""
+
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from helpers import with_archs
+
+from benchmarks.distill import distill_benchmark, distill_markdown
+from tart.training.tart_grid import recipe_record
+
+
+def test_every_arm_fits_and_unlabelled_labels_never_reach_a_model(tmp_path):
+    p = with_archs(tmp_path)
+    result = distill_benchmark(p, [20], [0], [4], [None, 5], workers=1, grid_report=tmp_path / "none.json")
+    runs = {r["arm"]: r for r in result["runs"]}
+    assert set(runs) == {"distill_e4_all", "distill_e4_5", "plain"}
+    taught = (runs["distill_e4_all"]["taught_nets"], runs["distill_e4_5"]["taught_nets"], runs["plain"]["taught_nets"])
+    assert taught == (30, 5, 0)  # 60 nets - 20 labelled - 10 validation
+    assert runs["plain"]["teacher_agreement"] is None and runs["distill_e4_all"]["teacher_agreement"] is not None
+    taus = [r["kendall_tau_b"] for r in runs.values()]
+    assert len(set(taus)) == 3  # three different models, not one rescored
+    assert [t["n_train"] for t in result["teachers"]] == [20]
+    markdown = distill_markdown(result)
+    assert "| 20 | distill_e4_all | 1 |" in markdown and "| 20 | plain | 1 |" in markdown
+
+    # Scramble the training label of every net past the validation ones: no model may change.
+    labels = pq.read_table(p.paths.labels)
+    column = labels["cifar10_valid_val_acc"].to_numpy().copy()
+    column[30:] = np.random.default_rng(0).permutation(column[30:])
+    index = labels.column_names.index("cifar10_valid_val_acc")
+    pq.write_table(labels.set_column(index, "cifar10_valid_val_acc", pa.array(column)), p.paths.labels)
+    again = distill_benchmark(p, [20], [0], [4], [None, 5], workers=1, grid_report=tmp_path / "none.json")
+    assert {r["arm"]: r["kendall_tau_b"] for r in again["runs"]} == {a: r["kendall_tau_b"] for a, r in runs.items()}
+
+
+def test_fits_the_tart_grid_report_holds_are_read_not_refit(tmp_path):
+    p = with_archs(tmp_path)
+    first = distill_benchmark(p, [20], [0], [4], [None], workers=1, grid_report=tmp_path / "none.json")
+    taught = next(r for r in first["runs"] if r["arm"] == "distill_e4_all")
+    recipe = p.train.model_copy(update={"teacher": "gbm_canonical", "epochs": 4, "unlabelled": None})
+    record = {k: v for k, v in taught.items() if k not in ("arm", "epochs", "teacher_agreement", "from")}
+    report = tmp_path / "tart_grid.json"
+    report.write_text(json.dumps({"test_label": p.evaluate.test_label, "runs": [{**record, "kendall_tau_b": 0.5}],
+                                  "recipes": {"20": recipe_record(recipe)}}))  # fmt: skip
+    again = {r["arm"]: r for r in distill_benchmark(p, [20], [0], [4], [None], workers=1, grid_report=report)["runs"]}
+    assert again["distill_e4_all"]["from"] == "tart_grid" and again["distill_e4_all"]["kendall_tau_b"] == 0.5
+    assert again["plain"]["from"] == "this benchmark"  # the report holds the taught recipe only
+
+
+def test_a_train_recipe_with_a_teacher_is_refused_as_the_plain_arm(tmp_path):
+    p = with_archs(tmp_path)
+    taught = p.model_copy(update={"train": p.train.model_copy(update={"teacher": "gbm_canonical"})})
+    with pytest.raises(ValueError, match="train.teacher is 'gbm_canonical': set it to none"):
+        distill_benchmark(taught, [20], [0], [4], [None], workers=1, grid_report=tmp_path / "none.json")
