@@ -55,26 +55,23 @@ def distill_benchmark(p: Params, sizes: list[int], seeds: list[int], epochs: lis
         return {key: {**r, "arm": arm, "teacher_agreement": None, "from": "tart_grid"} for key, r in found.items()}
 
     jobs, arms, runs = [], [], []
+
+    def add_arm(recipe: Train, arm: str) -> None:
+        # the fits of one arm that no report holds yet, each taught by its (size, seed) teacher when the recipe has one
+        known = recorded(recipe, arm)
+        runs.extend(known.values())
+        cfg = recipe.model_copy(update={"threads": threads})
+        for n in sizes:
+            for seed in seeds:
+                if (n, seed) not in known:
+                    teacher = None if recipe.teacher == "none" else teachers[n, seed]
+                    jobs.append(GridFit(cfg, n, seed, val_size, y, test_y, transfer, teacher=teacher))
+                    arms.append(arm)
+
     for e in epochs:
         for count in unlabelled:
-            recipe = taught.model_copy(update={"epochs": e, "unlabelled": count})
-            known = recorded(recipe, arm_name(e, count))
-            runs += known.values()
-            cfg = recipe.model_copy(update={"threads": threads})
-            for n in sizes:
-                for seed in seeds:
-                    if (n, seed) not in known:
-                        jobs.append(GridFit(cfg, n, seed, val_size, y, test_y, transfer, teacher=teachers[n, seed]))
-                        arms.append(arm_name(e, count))
-    plain = p.train
-    known = recorded(plain, "plain")
-    runs += known.values()
-    plain = plain.model_copy(update={"threads": threads})
-    for n in sizes:
-        for seed in seeds:
-            if (n, seed) not in known:
-                jobs.append(GridFit(plain, n, seed, val_size, y, test_y, transfer))
-                arms.append("plain")
+            add_arm(taught.model_copy(update={"epochs": e, "unlabelled": count}), arm_name(e, count))
+    add_arm(p.train, "plain")
     results = parallel_map(fit_score_predict, jobs, workers, load_worker_tokens, (p.paths.tokens, p.train))
     for job, arm, run in zip(jobs, arms, results):
         pred = run.pop("prediction")
