@@ -10,11 +10,15 @@ the `train` recipe itself (no teacher, `train.epochs` passes over the N nets), t
 validation tau (what a choice may look at), Kendall tau-b against the test label over all nets and over the nets not
 labelled, the teacher's own tau, and the student's agreement with the teacher (Kendall tau-b) on the unlabelled
 nets. Fits the `tart_grid` report holds for an arm's recipe (the pipeline's own recipe, with or without a teacher)
-are read from it, not fit again; their agreement is not recorded.
+are read from it, not fit again; their agreement is not recorded. The table grows: each run records its recipe, and
+the runs of an earlier call (reports/benchmarks/distill.json) whose recipe is still what their arm stands for are
+kept, so a call fits only the arms, sizes and seeds nobody has fit yet.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +27,14 @@ from benchmarks.common import grid_runs
 from tart.core.metrics import kendall_tau_b, score_run
 from tart.core.parallel import parallel_map
 from tart.core.params import Params, Train
-from tart.training.tart_grid import GridFit, fit_score_predict, grid_teachers, load_worker_tokens, protocol_labels
+from tart.training.tart_grid import (
+    GridFit,
+    fit_score_predict,
+    grid_teachers,
+    load_worker_tokens,
+    protocol_labels,
+    recipe_record,
+)
 
 TEACHER = "gbm_canonical"
 
@@ -32,9 +43,39 @@ def arm_name(epochs: int, unlabelled: int | None) -> str:
     return f"distill_e{epochs}_{'all' if unlabelled is None else unlabelled}"
 
 
+def arm_recipe(arm: str, plain: Train) -> Train:
+    """The recipe an arm name stands for under the `train` section `plain` (see `arm_name`)."""
+    if arm == "plain":
+        return plain
+    match = re.fullmatch(r"distill_e(\d+)_(all|\d+)", arm)
+    if match is None:
+        raise ValueError(f"arm {arm!r}: expected 'plain' or distill_e<epochs>_<all|unlabelled nets>")
+    epochs, count = match.groups()
+    return plain.model_copy(update={"teacher": TEACHER, "epochs": int(epochs),
+                                    "unlabelled": None if count == "all" else int(count)})  # fmt: skip
+
+
+def earlier_runs(path: Path | None, plain: Train) -> list[dict]:
+    """The runs an earlier call wrote to `path` whose recorded recipe is still what their arm stands for under
+    `plain`; one fit with another recipe (or none recorded) is dropped, and said so, not carried over."""
+    if path is None or not path.exists():
+        return []
+    kept, dropped = [], 0
+    for run in json.loads(path.read_text())["runs"]:
+        if run.get("recipe") == recipe_record(arm_recipe(run["arm"], plain)):
+            kept.append(run)
+        else:
+            dropped += 1
+    if dropped:
+        print(f"{path}: {dropped} earlier runs were fit with another recipe than their arm now stands for; "
+              f"not kept", flush=True)  # fmt: skip
+    return kept
+
+
 def distill_benchmark(p: Params, sizes: list[int], seeds: list[int], epochs: list[int],
                       unlabelled: list[int | None], workers: int = 2,
-                      grid_report: Path = Path("reports/tart_grid.json")) -> dict:  # fmt: skip
+                      grid_report: Path = Path("reports/tart_grid.json"),
+                      previous: Path | None = None) -> dict:  # fmt: skip
     if p.train.aux_targets:
         raise ValueError("distill compares single-head fits: set train.aux_targets to []")
     if p.train.teacher != "none":  # the plain arm is the `train` recipe itself
@@ -46,20 +87,30 @@ def distill_benchmark(p: Params, sizes: list[int], seeds: list[int], epochs: lis
         if n + val_size >= len(test_y):
             raise ValueError(f"train size {n} + {val_size} validation nets: only {len(test_y)} nets")
     taught = p.train.model_copy(update={"teacher": TEACHER})
-    teachers = grid_teachers(p.paths.labels, {n: taught for n in sizes}, y[:, 0], seeds)
     threads = max(1, p.train.threads // workers)
+    earlier = earlier_runs(previous, p.train)
+    all_sizes = sorted(set(sizes) | {r["n_train"] for r in earlier})  # the table's, earlier calls' sizes included
+    all_seeds = sorted(set(seeds) | {r["seed"] for r in earlier})
+    teachers = grid_teachers(p.paths.labels, {n: taught for n in all_sizes}, y[:, 0], all_seeds)
 
     def recorded(recipe: Train, arm: str) -> dict[tuple[int, int], dict]:
-        # fits the tart_grid report already holds (it runs the `train` recipe, with or without a teacher)
+        # fits the tart_grid report already holds (it runs the `train` recipe, with or without a teacher), then
+        # the ones an earlier call of this benchmark made with the same recipe
         found = grid_runs(grid_report, p.model_copy(update={"train": recipe}), sizes, seeds)
-        return {key: {**r, "arm": arm, "teacher_agreement": None, "from": "tart_grid"} for key, r in found.items()}
+        known = {key: {**r, "arm": arm, "epochs": recipe.epochs, "teacher_agreement": None, "from": "tart_grid",
+                       "recipe": recipe_record(recipe)} for key, r in found.items()}  # fmt: skip
+        for r in earlier:
+            if r["arm"] == arm and r["n_train"] in sizes and r["seed"] in seeds:
+                known.setdefault((r["n_train"], r["seed"]), r)
+        return known
 
-    jobs, arms, runs = [], [], []
+    jobs, arms, runs, asked = [], [], [], set()
 
     def add_arm(recipe: Train, arm: str) -> None:
         # the fits of one arm that no report holds yet, each taught by its (size, seed) teacher when the recipe has one
         known = recorded(recipe, arm)
         runs.extend(known.values())
+        asked.add(arm)
         cfg = recipe.model_copy(update={"threads": threads})
         for n in sizes:
             for seed in seeds:
@@ -72,20 +123,24 @@ def distill_benchmark(p: Params, sizes: list[int], seeds: list[int], epochs: lis
         for count in unlabelled:
             add_arm(taught.model_copy(update={"epochs": e, "unlabelled": count}), arm_name(e, count))
     add_arm(p.train, "plain")
+    # earlier runs of the arms and sizes not asked for this time stay in the table
+    runs.extend(r for r in earlier if not (r["arm"] in asked and r["n_train"] in sizes and r["seed"] in seeds))
+    print(f"distill: {len(runs)} runs kept from the tart_grid report and earlier calls, {len(jobs)} to fit", flush=True)
     results = parallel_map(fit_score_predict, jobs, workers, load_worker_tokens, (p.paths.tokens, p.train))
     for job, arm, run in zip(jobs, arms, results):
         pred = run.pop("prediction")
         taught_nets = np.arange(job.n_train + val_size, len(test_y))
         agreement = kendall_tau_b(pred[taught_nets], job.teacher[taught_nets]) if job.teacher is not None else None
+        recipe = recipe_record(job.cfg.model_copy(update={"threads": p.train.threads}))
         runs.append({**run, "arm": arm, "epochs": job.cfg.epochs, "teacher_agreement": agreement,
-                     "from": "this benchmark"})  # fmt: skip
+                     "from": "this benchmark", "recipe": recipe})  # fmt: skip
         print(f"{arm} n={run['n_train']} seed={run['seed']}: val {run['val_kendall_tau_b']:.4f}, "
               f"test {run['kendall_tau_b']:.4f} ({run['fit_seconds']:.0f} s)", flush=True)  # fmt: skip
     teacher_rows = [{"n_train": n, "seed": s, **score_run(t, test_y, n, transfer)} for (n, s), t in teachers.items()]
     return {"train_label": p.train.target, "test_label": p.evaluate.test_label, "teacher": TEACHER,
-            "seeds": seeds, "threads_per_fit": threads, "workers": workers,
+            "seeds": all_seeds, "plain_epochs": p.train.epochs, "threads_per_fit": threads, "workers": workers,
             "teachers": sorted(teacher_rows, key=lambda r: (r["n_train"], r["seed"])),
-            "summary": summarize_arms(runs, sizes),
+            "summary": summarize_arms(runs, all_sizes),
             "runs": sorted(runs, key=lambda r: (r["n_train"], r["arm"], r["seed"]))}  # fmt: skip
 
 
@@ -113,8 +168,9 @@ def distill_markdown(result: dict) -> str:
     lines = [f"TART fit to the `{result['train_label']}` labels of the first N nets plus the scores a "
              f"`{result['teacher']}` teacher (fit on the same labels only) gives unlabelled nets; Kendall tau-b "
              f"against `{result['test_label']}` (mean ± std over seeds {result['seeds']}). Arms are named "
-             "`distill_e<epochs>_<unlabelled nets>`; `plain` is the recipe without a teacher (40 epochs over the "
-             "training nets). Choose on the validation column only.", "",
+             f"`distill_e<epochs>_<unlabelled nets>`; `plain` is the recipe without a teacher "
+             f"({result['plain_epochs']} epochs over the training nets). Choose on the validation column "
+             "only.", "",
              "| training nets | arm | seeds | validation tau | test tau, all nets | not labelled | seconds per fit |",
              "|---|---|---|---|---|---|---|"]  # fmt: skip
     for n, arms in result["summary"].items():

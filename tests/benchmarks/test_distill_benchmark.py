@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 from helpers import with_archs
 
-from benchmarks.distill import distill_benchmark, distill_markdown
+from benchmarks.distill import arm_name, arm_recipe, distill_benchmark, distill_markdown
 from tart.training.tart_grid import recipe_record
 
 
@@ -56,3 +56,37 @@ def test_a_train_recipe_with_a_teacher_is_refused_as_the_plain_arm(tmp_path):
     taught = p.model_copy(update={"train": p.train.model_copy(update={"teacher": "gbm_canonical"})})
     with pytest.raises(ValueError, match="train.teacher is 'gbm_canonical': set it to none"):
         distill_benchmark(taught, [20], [0], [4], [None], workers=1, grid_report=tmp_path / "none.json")
+
+
+def test_the_table_grows_keeping_earlier_runs_whose_recipe_still_holds(tmp_path):
+    p = with_archs(tmp_path)
+    none = tmp_path / "none.json"
+    earlier = tmp_path / "distill.json"
+    first = distill_benchmark(p, [20], [0], [2], [None], workers=1, grid_report=none)
+    for run in first["runs"]:
+        run["kendall_tau_b"] = 0.5  # marks what was carried over rather than fit again
+    earlier.write_text(json.dumps(first))
+
+    grown = distill_benchmark(p, [20], [0], [3], [None], workers=1, grid_report=none, previous=earlier)
+    runs = {r["arm"]: r for r in grown["runs"]}
+    assert set(runs) == {"distill_e2_all", "distill_e3_all", "plain"}
+    assert runs["distill_e2_all"]["kendall_tau_b"] == 0.5 and runs["plain"]["kendall_tau_b"] == 0.5
+    assert runs["distill_e3_all"]["kendall_tau_b"] != 0.5 and runs["distill_e3_all"]["from"] == "this benchmark"
+    assert [t["n_train"] for t in grown["teachers"]] == [20]
+    assert "| 20 | distill_e2_all | 1 |" in distill_markdown(grown)
+
+    # Another train section: what the earlier arms stood for no longer holds, so every arm is fit again.
+    other = p.model_copy(update={"train": p.train.model_copy(update={"lr": p.train.lr / 2})})
+    refit = distill_benchmark(other, [20], [0], [2], [None], workers=1, grid_report=none, previous=earlier)
+    assert {r["arm"] for r in refit["runs"]} == {"distill_e2_all", "plain"}
+    assert all(r["kendall_tau_b"] != 0.5 for r in refit["runs"])
+
+
+def test_an_arm_name_stands_for_one_recipe(tmp_path):
+    p = with_archs(tmp_path)
+    assert arm_recipe("plain", p.train) == p.train
+    recipe = arm_recipe(arm_name(8, 500), p.train)
+    assert (recipe.teacher, recipe.epochs, recipe.unlabelled) == ("gbm_canonical", 8, 500)
+    assert arm_recipe(arm_name(4, None), p.train).unlabelled is None
+    with pytest.raises(ValueError, match="arm 'taught': expected 'plain' or distill_e<epochs>"):
+        arm_recipe("taught", p.train)
