@@ -137,11 +137,12 @@ def distill_benchmark(p: Params, sizes: list[int], seeds: list[int], epochs: lis
         print(f"{arm} n={run['n_train']} seed={run['seed']}: val {run['val_kendall_tau_b']:.4f}, "
               f"test {run['kendall_tau_b']:.4f} ({run['fit_seconds']:.0f} s)", flush=True)  # fmt: skip
     teacher_rows = [{"n_train": n, "seed": s, **score_run(t, test_y, n, transfer)} for (n, s), t in teachers.items()]
+    runs.sort(key=lambda r: (r["n_train"], r["arm"], r["seed"]))
     return {"train_label": p.train.target, "test_label": p.evaluate.test_label, "teacher": TEACHER,
             "seeds": all_seeds, "plain_epochs": p.train.epochs, "threads_per_fit": threads, "workers": workers,
             "teachers": sorted(teacher_rows, key=lambda r: (r["n_train"], r["seed"])),
             "summary": summarize_arms(runs, all_sizes),
-            "runs": sorted(runs, key=lambda r: (r["n_train"], r["arm"], r["seed"]))}  # fmt: skip
+            "runs": runs}  # fmt: skip
 
 
 def summarize_arms(runs: list[dict], sizes: list[int]) -> dict:
