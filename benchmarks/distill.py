@@ -34,6 +34,7 @@ from tart.training.tart_grid import (
     load_worker_tokens,
     protocol_labels,
     recipe_record,
+    unlabelled_nets,
 )
 
 TEACHER = "gbm_canonical"
@@ -95,13 +96,16 @@ def distill_benchmark(p: Params, sizes: list[int], seeds: list[int], epochs: lis
 
     def recorded(recipe: Train, arm: str) -> dict[tuple[int, int], dict]:
         # fits the tart_grid report already holds (it runs the `train` recipe, with or without a teacher), then
-        # the ones an earlier call of this benchmark made with the same recipe
+        # the ones an earlier call of this benchmark made with the same recipe; of two fits of one recipe, the
+        # benchmark's own wins when it measured the agreement with its teacher, which the report does not record
         found = grid_runs(grid_report, p.model_copy(update={"train": recipe}), sizes, seeds)
         known = {key: {**r, "arm": arm, "epochs": recipe.epochs, "teacher_agreement": None, "from": "tart_grid",
                        "recipe": recipe_record(recipe)} for key, r in found.items()}  # fmt: skip
         for r in earlier:
+            key = (r["n_train"], r["seed"])
             if r["arm"] == arm and r["n_train"] in sizes and r["seed"] in seeds:
-                known.setdefault((r["n_train"], r["seed"]), r)
+                if key not in known or r["teacher_agreement"] is not None:
+                    known[key] = r
         return known
 
     jobs, arms, runs, asked = [], [], [], set()
@@ -121,7 +125,8 @@ def distill_benchmark(p: Params, sizes: list[int], seeds: list[int], epochs: lis
 
     for e in epochs:
         for count in unlabelled:
-            add_arm(taught.model_copy(update={"epochs": e, "unlabelled": count}), arm_name(e, count))
+            arm = arm_name(e, count)
+            add_arm(arm_recipe(arm, p.train), arm)
     add_arm(p.train, "plain")
     # earlier runs of the arms and sizes not asked for this time stay in the table
     runs.extend(r for r in earlier if not (r["arm"] in asked and r["n_train"] in sizes and r["seed"] in seeds))
@@ -129,8 +134,8 @@ def distill_benchmark(p: Params, sizes: list[int], seeds: list[int], epochs: lis
     results = parallel_map(fit_score_predict, jobs, workers, load_worker_tokens, (p.paths.tokens, p.train))
     for job, arm, run in zip(jobs, arms, results):
         pred = run.pop("prediction")
-        taught_nets = np.arange(job.n_train + val_size, len(test_y))
-        agreement = kendall_tau_b(pred[taught_nets], job.teacher[taught_nets]) if job.teacher is not None else None
+        rest = unlabelled_nets(job.n_train, val_size, len(test_y))
+        agreement = kendall_tau_b(pred[rest], job.teacher[rest]) if job.teacher is not None else None
         recipe = recipe_record(job.cfg.model_copy(update={"threads": p.train.threads}))
         runs.append({**run, "arm": arm, "epochs": job.cfg.epochs, "teacher_agreement": agreement,
                      "from": "this benchmark", "recipe": recipe})  # fmt: skip
@@ -146,14 +151,16 @@ def distill_benchmark(p: Params, sizes: list[int], seeds: list[int], epochs: lis
 
 
 def summarize_arms(runs: list[dict], sizes: list[int]) -> dict:
-    """{size: {arm: mean/std over seeds of validation and test tau, seeds, median fit seconds}}."""
+    """{size: {arm: mean/std over seeds of validation and test tau and of the teacher agreement (over the fits that
+    recorded it: `agreement_fits`), seeds, median fit seconds}}."""
     out = {}
     for n in sizes:
         out[str(n)] = {}
         for arm in dict.fromkeys(r["arm"] for r in runs if r["n_train"] == n):
             group = [r for r in runs if r["n_train"] == n and r["arm"] == arm]
-            entry = {"seeds": len(group), "fit_seconds_median": float(np.median([r["fit_seconds"] for r in group]))}
-            for key in ("val_kendall_tau_b", "kendall_tau_b", "kendall_tau_b_remainder"):
+            entry = {"seeds": len(group), "fit_seconds_median": float(np.median([r["fit_seconds"] for r in group])),
+                     "agreement_fits": sum(r.get("teacher_agreement") is not None for r in group)}  # fmt: skip
+            for key in ("val_kendall_tau_b", "kendall_tau_b", "kendall_tau_b_remainder", "teacher_agreement"):
                 values = [r[key] for r in group if r.get(key) is not None]
                 entry[key] = {"mean": float(np.mean(values)) if values else None,
                               "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0}  # fmt: skip
@@ -166,18 +173,28 @@ def distill_markdown(result: dict) -> str:
         value = entry[key]
         return "-" if value["mean"] is None else f"{value['mean']:.4f} ± {value['std']:.4f}"
 
+    def agreement(entry: dict) -> str:
+        # fits read from the tart_grid report carry no agreement: say over how many fits the mean is
+        fits = entry.get("agreement_fits", 0)
+        if fits == 0:
+            return "-"
+        return cell(entry, "teacher_agreement") + ("" if fits == entry["seeds"] else f" ({fits} fits)")
+
     lines = [f"TART fit to the `{result['train_label']}` labels of the first N nets plus the scores a "
              f"`{result['teacher']}` teacher (fit on the same labels only) gives unlabelled nets; Kendall tau-b "
              f"against `{result['test_label']}` (mean ± std over seeds {result['seeds']}). Arms are named "
              f"`distill_e<epochs>_<unlabelled nets>`; `plain` is the recipe without a teacher "
              f"({result['plain_epochs']} epochs over the training nets). Choose on the validation column "
-             "only.", "",
-             "| training nets | arm | seeds | validation tau | test tau, all nets | not labelled | seconds per fit |",
-             "|---|---|---|---|---|---|---|"]  # fmt: skip
+             "only. Agreement: Kendall tau-b between the student's and its teacher's scores of the unlabelled nets, "
+             "for the fits this benchmark made (`-`: read from the `tart_grid` report, which does not record it).",
+             "",
+             "| training nets | arm | seeds | validation tau | test tau, all nets | not labelled | agreement with "
+             "teacher | seconds per fit |",
+             "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for n, arms in result["summary"].items():
         for arm, e in arms.items():
             lines.append(f"| {n} | {arm} | {e['seeds']} | {cell(e, 'val_kendall_tau_b')} | "
-                         f"{cell(e, 'kendall_tau_b')} | {cell(e, 'kendall_tau_b_remainder')} | "
+                         f"{cell(e, 'kendall_tau_b')} | {cell(e, 'kendall_tau_b_remainder')} | {agreement(e)} | "
                          f"{e['fit_seconds_median']:,.0f} |")  # fmt: skip
     lines += ["", "Teachers (the same seeds):", "", "| training nets | seed | teacher tau, all nets |", "|---|---|---|"]
     lines += [f"| {t['n_train']} | {t['seed']} | {t['kendall_tau_b']:.4f} |" for t in result["teachers"]]

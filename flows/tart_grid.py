@@ -16,9 +16,9 @@ def tart_grid_task(p):
 def tart_grid_flow() -> None:
     p = params()
     g = p.tart_grid
-    recipes = ", ".join(f"{n} nets: {g.recipe(p.train, n).epochs} epochs, teacher {g.recipe(p.train, n).teacher}"
-                        for n in g.train_sizes)  # fmt: skip
-    what = f"refit TART: {len(g.train_sizes)} sizes x {len(g.seeds)} seeds ({recipes})"
+    recipes = {n: g.recipe(p.train, n) for n in g.train_sizes}
+    described = ", ".join(f"{n} nets: {r.epochs} epochs, teacher {r.teacher}" for n, r in recipes.items())
+    what = f"refit TART: {len(g.train_sizes)} sizes x {len(g.seeds)} seeds ({described})"
     with recorded("tart_grid", p, what) as run:
         report = tart_grid_task(p)
         run["result"] = f"{len(report['runs']):,} runs in {p.paths.reports / 'tart_grid.json'}"

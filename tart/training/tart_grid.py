@@ -66,7 +66,7 @@ def fit_score_predict(job: tuple) -> dict:
     train, val = np.arange(job.n_train), slice(job.n_train, job.n_train + job.val_size)
     fitted, y_fitted = train, job.y[train]
     if job.teacher is not None:  # the first nets' labels, then the teacher's scores of the nets after validation
-        unlabelled = np.arange(job.n_train + job.val_size, len(job.test_y))
+        unlabelled = unlabelled_nets(job.n_train, job.val_size, len(job.test_y))
         fitted, y_fitted = taught_nets(job.y[:, 0], job.teacher, train, unlabelled, job.cfg.unlabelled, job.seed)
         y_fitted = y_fitted[:, None]
     data = (job.cfg.model_copy(update={"seed": job.seed}), _tokens, rows[fitted], y_fitted, rows[val],
@@ -82,6 +82,11 @@ def fit_score_predict(job: tuple) -> dict:
 
     name = f"tart_n{job.n_train}_seed{job.seed}"
     return resumable_fit(job.state_dir, name, fit_key(*data), fit_and_predict)
+
+
+def unlabelled_nets(n_train: int, val_size: int, n_nets: int) -> np.ndarray:
+    """The nets the first-N protocol leaves unlabelled: every one after the training and validation nets."""
+    return np.arange(n_train + val_size, n_nets)
 
 
 def seed_ensembles(runs: list[dict], test_y: np.ndarray, transfer: dict) -> list[dict]:
@@ -156,9 +161,9 @@ def tart_grid_from_files(tokens_dir: Path, labels_path: Path, train: Train, test
                          state_dir: Path | None = None) -> dict:  # fmt: skip
     """One TART fit per (train size, seed) of that size's recipe (`grid.recipe`), `grid.workers` at a time, each
     on `train.threads // workers` threads; summary + raw runs as JSON, in the rivals' format, with each size's
-    recipe. Beside each run and seed ensemble, the same
-    predictions averaged over isomorphism classes (`_iso`) and NB201 function classes (`_function`). `state_dir`:
-    each fit's training state and each finished fit's result, so a killed stage resumes; removed at the end."""
+    recipe. Beside each run and seed ensemble, the same predictions averaged over isomorphism classes (`_iso`) and
+    NB201 function classes (`_function`). `state_dir`: each fit's training state and each finished fit's result,
+    so a killed stage resumes; removed at the end."""
     y, test_y, transfer = protocol_labels(labels_path, train, test_label)
     for n_train in grid.train_sizes:
         if n_train + val_size >= len(test_y):

@@ -25,7 +25,11 @@ def test_every_arm_fits_and_unlabelled_labels_never_reach_a_model(tmp_path):
     assert len(set(taus)) == 3  # three different models, not one rescored
     assert [t["n_train"] for t in result["teachers"]] == [20]
     markdown = distill_markdown(result)
-    assert "| 20 | distill_e4_all | 1 |" in markdown and "| 20 | plain | 1 |" in markdown
+    cells = [line.split(" | ") for line in markdown.splitlines() if line.startswith("| 20 |")]
+    rows = {row[1]: row for row in cells if len(row) == 8}  # the arms' table, not the teachers'
+    assert set(rows) == {"distill_e4_all", "distill_e4_5", "plain"}
+    agreement = runs["distill_e4_all"]["teacher_agreement"]
+    assert rows["distill_e4_all"][6] == f"{agreement:.4f} ± 0.0000" and rows["plain"][6] == "-"
 
     # Scramble the training label of every net past the validation ones: no model may change.
     labels = pq.read_table(p.paths.labels)
@@ -49,6 +53,13 @@ def test_fits_the_tart_grid_report_holds_are_read_not_refit(tmp_path):
     again = {r["arm"]: r for r in distill_benchmark(p, [20], [0], [4], [None], workers=1, grid_report=report)["runs"]}
     assert again["distill_e4_all"]["from"] == "tart_grid" and again["distill_e4_all"]["kendall_tau_b"] == 0.5
     assert again["plain"]["from"] == "this benchmark"  # the report holds the taught recipe only
+
+    # An earlier call's own fit of that recipe measured its agreement with the teacher: it is kept over the report's.
+    earlier = tmp_path / "distill.json"
+    earlier.write_text(json.dumps(first))
+    kept = distill_benchmark(p, [20], [0], [4], [None], workers=1, grid_report=report, previous=earlier)
+    kept_run = next(r for r in kept["runs"] if r["arm"] == "distill_e4_all")
+    assert kept_run["kendall_tau_b"] == taught["kendall_tau_b"] and kept_run["teacher_agreement"] is not None
 
 
 def test_a_train_recipe_with_a_teacher_is_refused_as_the_plain_arm(tmp_path):
