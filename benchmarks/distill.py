@@ -102,10 +102,11 @@ def distill_benchmark(p: Params, sizes: list[int], seeds: list[int], epochs: lis
         known = {key: {**r, "arm": arm, "epochs": recipe.epochs, "teacher_agreement": None, "from": "tart_grid",
                        "recipe": recipe_record(recipe)} for key, r in found.items()}  # fmt: skip
         for r in earlier:
+            if r["arm"] != arm or r["n_train"] not in sizes or r["seed"] not in seeds:
+                continue
             key = (r["n_train"], r["seed"])
-            if r["arm"] == arm and r["n_train"] in sizes and r["seed"] in seeds:
-                if key not in known or r["teacher_agreement"] is not None:
-                    known[key] = r
+            if key not in known or r["teacher_agreement"] is not None:
+                known[key] = r
         return known
 
     jobs, arms, runs, asked = [], [], [], set()
@@ -175,7 +176,7 @@ def distill_markdown(result: dict) -> str:
 
     def agreement(entry: dict) -> str:
         # fits read from the tart_grid report carry no agreement: say over how many fits the mean is
-        fits = entry.get("agreement_fits", 0)
+        fits = entry["agreement_fits"]
         if fits == 0:
             return "-"
         return cell(entry, "teacher_agreement") + ("" if fits == entry["seeds"] else f" ({fits} fits)")
