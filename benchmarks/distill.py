@@ -56,6 +56,12 @@ def arm_recipe(arm: str, plain: Train) -> Train:
                                     "unlabelled": None if count == "all" else int(count)})  # fmt: skip
 
 
+def table_order(run: dict) -> tuple:
+    """Sort key of the runs: per size, the taught arms by their number of passes (e4 before e16, which name order
+    would reverse), then the plain recipe; seeds in order."""
+    return run["n_train"], run["arm"] == "plain", run["epochs"], run["arm"], run["seed"]
+
+
 def earlier_runs(path: Path | None, plain: Train) -> list[dict]:
     """The runs an earlier call wrote to `path` whose recorded recipe is still what their arm stands for under
     `plain`; one fit with another recipe (or none recorded) is dropped, and said so, not carried over."""
@@ -143,7 +149,7 @@ def distill_benchmark(p: Params, sizes: list[int], seeds: list[int], epochs: lis
         print(f"{arm} n={run['n_train']} seed={run['seed']}: val {run['val_kendall_tau_b']:.4f}, "
               f"test {run['kendall_tau_b']:.4f} ({run['fit_seconds']:.0f} s)", flush=True)  # fmt: skip
     teacher_rows = [{"n_train": n, "seed": s, **score_run(t, test_y, n, transfer)} for (n, s), t in teachers.items()]
-    runs.sort(key=lambda r: (r["n_train"], r["arm"], r["seed"]))
+    runs.sort(key=table_order)
     return {"train_label": p.train.target, "test_label": p.evaluate.test_label, "teacher": TEACHER,
             "seeds": all_seeds, "plain_epochs": p.train.epochs, "threads_per_fit": threads, "workers": workers,
             "teachers": sorted(teacher_rows, key=lambda r: (r["n_train"], r["seed"])),

@@ -136,7 +136,8 @@ def synthetic_params(tmp_path, n=60):
     train = p.train.model_copy(update={"epochs": 1, "d_model": 16, "d_ff": 32, "n_layers": 1, "n_heads": 2,
                                        "batch_size": 8, "channels": [*CHANNELS, "cell_tokens"],
                                        "teacher": "none"})  # fmt: skip
-    paths = p.paths.model_copy(update={"tokens": tmp_path, "labels": tmp_path / "labels.parquet"})
+    paths = p.paths.model_copy(update={"tokens": tmp_path, "labels": tmp_path / "labels.parquet",
+                                       "resume": tmp_path / "resume"})  # never the repository's own state
     return p.model_copy(update={"train": train, "paths": paths, "split": p.split.model_copy(update={"val_size": 10})})
 
 

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 from helpers import with_archs
 
-from benchmarks.distill import arm_name, arm_recipe, distill_benchmark, distill_markdown
+from benchmarks.distill import arm_name, arm_recipe, distill_benchmark, distill_markdown, table_order
 from tart.training.tart_grid import recipe_record
 
 
@@ -101,3 +101,13 @@ def test_an_arm_name_stands_for_one_recipe(tmp_path):
     assert arm_recipe(arm_name(4, None), p.train).unlabelled is None
     with pytest.raises(ValueError, match="arm 'taught': expected 'plain' or distill_e<epochs>"):
         arm_recipe("taught", p.train)
+
+
+def test_the_table_lists_taught_arms_by_passes_then_the_plain_recipe():
+    runs = [{"n_train": n, "arm": arm, "epochs": epochs, "seed": seed}
+            for n in (1563, 781) for arm, epochs in (("plain", 40), ("distill_e4_all", 4), ("distill_e16_all", 16),
+                                                     ("distill_e8_500", 8), ("distill_e8_all", 8))
+            for seed in (1, 0)]  # fmt: skip
+    ordered = [(r["n_train"], r["arm"], r["seed"]) for r in sorted(runs, key=table_order)]
+    arms = ["distill_e4_all", "distill_e8_500", "distill_e8_all", "distill_e16_all", "plain"]
+    assert ordered == [(n, arm, seed) for n in (781, 1563) for arm in arms for seed in (0, 1)]
