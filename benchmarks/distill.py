@@ -12,7 +12,9 @@ labelled, the teacher's own tau, and the student's agreement with the teacher (K
 nets. Fits the `tart_grid` report holds for an arm's recipe (the pipeline's own recipe, with or without a teacher)
 are read from it, not fit again; their agreement is not recorded. The table grows: each run records its recipe, and
 the runs of an earlier call (reports/benchmarks/distill.json) whose recipe is still what their arm stands for are
-kept, so a call fits only the arms, sizes and seeds nobody has fit yet.
+kept, so a call fits only the arms, sizes and seeds nobody has fit yet. Each fit keeps its training state and its
+finished result in the `tart_grid` stage's state directory (`paths.resume`), so a killed call resumes, and the
+stage, once an arm's recipe is adopted, reads back the fits it would make again instead of refitting them.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from tart.core.params import Params, Train
 from tart.training.tart_grid import (
     GridFit,
     fit_score_predict,
+    grid_state_dir,
     grid_teachers,
     load_worker_tokens,
     protocol_labels,
@@ -116,6 +119,7 @@ def distill_benchmark(p: Params, sizes: list[int], seeds: list[int], epochs: lis
         return known
 
     jobs, arms, runs, asked = [], [], [], set()
+    state_dir = grid_state_dir(p.paths.resume)
 
     def add_arm(recipe: Train, arm: str) -> None:
         # the fits of one arm that no report holds yet, each taught by its (size, seed) teacher when the recipe has one
@@ -127,7 +131,8 @@ def distill_benchmark(p: Params, sizes: list[int], seeds: list[int], epochs: lis
             for seed in seeds:
                 if (n, seed) not in known:
                     teacher = None if recipe.teacher == "none" else teachers[n, seed]
-                    jobs.append(GridFit(cfg, n, seed, val_size, y, test_y, transfer, teacher=teacher))
+                    jobs.append(GridFit(cfg, n, seed, val_size, y, test_y, transfer, teacher=teacher,
+                                        state_dir=state_dir))
                     arms.append(arm)
 
     for e in epochs:
@@ -187,22 +192,29 @@ def distill_markdown(result: dict) -> str:
             return "-"
         return cell(entry, "teacher_agreement") + ("" if fits == entry["seeds"] else f" ({fits} fits)")
 
+    def best_epoch(n: str, arm: str) -> str:
+        # read from the runs, so the column needs no new summary key and older JSON renders too; a median near the
+        # last epoch says that the arm's validation tau was still rising when its schedule ended
+        group = [r for r in result["runs"] if str(r["n_train"]) == n and r["arm"] == arm]
+        return f"{np.median([r['best_epoch'] for r in group]):g} of {group[0]['epochs']}"
+
     lines = [f"TART fit to the `{result['train_label']}` labels of the first N nets plus the scores a "
              f"`{result['teacher']}` teacher (fit on the same labels only) gives unlabelled nets; Kendall tau-b "
              f"against `{result['test_label']}` (mean ± std over seeds {result['seeds']}). Arms are named "
              f"`distill_e<epochs>_<unlabelled nets>`; `plain` is the recipe without a teacher "
              f"({result['plain_epochs']} epochs over the training nets). Choose on the validation column "
              "only. Agreement: Kendall tau-b between the student's and its teacher's scores of the unlabelled nets, "
-             "for the fits this benchmark made (`-`: read from the `tart_grid` report, which does not record it).",
+             "for the fits this benchmark made (`-`: read from the `tart_grid` report, which does not record it). "
+             "Best epoch: the epoch whose model each fit keeps (best validation tau), median over the seeds.",
              "",
              "| training nets | arm | seeds | validation tau | test tau, all nets | not labelled | agreement with "
-             "teacher | seconds per fit |",
-             "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+             "teacher | best epoch | seconds per fit |",
+             "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for n, arms in result["summary"].items():
         for arm, e in arms.items():
             lines.append(f"| {n} | {arm} | {e['seeds']} | {cell(e, 'val_kendall_tau_b')} | "
                          f"{cell(e, 'kendall_tau_b')} | {cell(e, 'kendall_tau_b_remainder')} | {agreement(e)} | "
-                         f"{e['fit_seconds_median']:,.0f} |")  # fmt: skip
+                         f"{best_epoch(n, arm)} | {e['fit_seconds_median']:,.0f} |")  # fmt: skip
     lines += ["", "Teachers (the same seeds):", "", "| training nets | seed | teacher tau, all nets |", "|---|---|---|"]
     lines += [f"| {t['n_train']} | {t['seed']} | {t['kendall_tau_b']:.4f} |" for t in result["teachers"]]
     return "\n".join(lines)

@@ -20,11 +20,13 @@ import time
 import numpy as np
 import pyarrow.parquet as pq
 
-from tart.core.params import Params
+from tart.core.params import Params, Train
 from tart.core.provenance import cpu_model, last_seconds
 from tart.tokens.token_set import load_tokens, rows_of
 from tart.training import narformer, tgnas
 from tart.training.cell_models import CellData, fit_cell_model
+from tart.training.distill import pseudo_nets
+from tart.training.tart_grid import unlabelled_nets
 from tart.training.train import fit
 
 OTHER_STAGES = ("fetch", "build", "extract", "tokenize", "split", "evaluate", "package", "baselines", "proxies",
@@ -42,12 +44,24 @@ def stage_steps(p: Params) -> dict[str, dict]:
                        * len(s.seeds) * len(s.train_sizes), "workers": s.workers, "n_timed": max(s.train_sizes),
                        "epochs": s.epochs, "batch_size": s.batch_size}  # fmt: skip
     t, g = p.train, p.tart_grid
-    grid_steps = len(g.seeds) * sum(t.epochs * math.ceil(n / t.batch_size) for n in g.train_sizes)
+    n_nets = pq.read_metadata(p.paths.labels).num_rows
+    recipes = {n: g.recipe(t, n) for n in g.train_sizes}
+    grid_steps = len(g.seeds) * sum(tart_fit_steps(r, n, p.split.val_size, n_nets) for n, r in recipes.items())
     plans["tart_grid"] = {"steps": grid_steps, "fits": len(g.seeds) * len(g.train_sizes), "workers": g.workers,
-                          "n_timed": max(g.train_sizes), "epochs": t.epochs, "batch_size": t.batch_size}  # fmt: skip
+                          "n_timed": max(g.train_sizes), "epochs": {n: r.epochs for n, r in recipes.items()},
+                          "batch_size": t.batch_size}  # fmt: skip
     plans["train"] = {"steps": t.epochs * math.ceil(p.split.train_size / t.batch_size), "fits": 1, "workers": 1,
                       "n_timed": p.split.train_size, "epochs": t.epochs, "batch_size": t.batch_size}  # fmt: skip
     return plans
+
+
+def tart_fit_steps(recipe: Train, n_train: int, val_size: int, n_nets: int) -> int:
+    """Optimiser steps of one grid fit: a taught recipe's epochs also pass over the unlabelled nets it is given,
+    which at 5% and 10% outnumber the training nets ten to twenty times."""
+    nets = n_train
+    if recipe.teacher != "none":
+        nets += len(pseudo_nets(unlabelled_nets(n_train, val_size, n_nets), recipe.unlabelled, recipe.seed))
+    return recipe.epochs * math.ceil(nets / recipe.batch_size)
 
 
 def seconds_per_step(p: Params, stage: str, n_train: int, epochs: int) -> float:

@@ -2,14 +2,14 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import params, recorded, say
-from tart.training.tart_grid import tart_grid_from_files
+from tart.training.tart_grid import grid_state_dir, tart_grid_from_files
 
 
 @task(cache_policy=NO_CACHE)
 def tart_grid_task(p):
     out = p.paths.reports / "tart_grid.json"
     return tart_grid_from_files(p.paths.tokens, p.paths.labels, p.train, p.evaluate.test_label, p.tart_grid,
-                                p.split.val_size, out, say, p.paths.resume / "tart_grid")  # fmt: skip
+                                p.split.val_size, out, say, grid_state_dir(p.paths.resume))  # fmt: skip
 
 
 @flow(name="tart_grid")

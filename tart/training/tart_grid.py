@@ -19,6 +19,7 @@ from tart.core.params import TartGrid, Train
 from tart.spaces.nb201.cell_function import function_classes
 from tart.tokens.isomorphism import class_mean, isomorphism_classes, load_token_graphs
 from tart.tokens.token_set import TokenSet, load_tokens, rows_of
+from tart.training import resume
 from tart.training.distill import require_target_only, taught_nets, teacher_inputs, teacher_scores
 from tart.training.resume import StateFile, clear_stage, resumable_fit
 from tart.training.train import fit, fit_key, predict
@@ -80,8 +81,24 @@ def fit_score_predict(job: tuple) -> dict:
                 "taught_nets": len(fitted) - job.n_train, **score_run(pred, job.test_y, job.n_train, job.transfer),
                 "device": facts["device"], "prediction": pred}  # fmt: skip
 
-    name = f"tart_n{job.n_train}_seed{job.seed}"
-    return resumable_fit(job.state_dir, name, fit_key(*data), fit_and_predict)
+    key = finished_fit_key(fit_key(*data), job)
+    # the key in the name lets the fits of several recipes (a benchmark's arms) wait side by side for the stage
+    return resumable_fit(job.state_dir, f"tart_n{job.n_train}_seed{job.seed}.{key[:16]}", key, fit_and_predict)
+
+
+def finished_fit_key(fit: str, job: GridFit) -> str:
+    """The key of a grid fit's finished result: the fit's own key (`train.fit_key`: settings, tokens, rows, labels,
+    code) and what the result is scored on, since it holds the scores against the test and transfer labels."""
+    names = sorted(job.transfer)
+    return resume.fit_key({"fit": fit, "n_train": job.n_train, "transfer": names}, job.test_y,
+                          *(job.transfer[name] for name in names))  # fmt: skip
+
+
+def grid_state_dir(resume_root: Path) -> Path:
+    """Where grid fits keep their training state and finished results (under `paths.resume`): the `tart_grid`
+    stage's, which the benchmarks that fit the grid's protocol share, so the stage reads back a fit one of them
+    finished with the same key instead of fitting it again."""
+    return Path(resume_root) / "tart_grid"
 
 
 def unlabelled_nets(n_train: int, val_size: int, n_nets: int) -> np.ndarray:
@@ -162,8 +179,9 @@ def tart_grid_from_files(tokens_dir: Path, labels_path: Path, train: Train, test
     """One TART fit per (train size, seed) of that size's recipe (`grid.recipe`), `grid.workers` at a time, each
     on `train.threads // workers` threads; summary + raw runs as JSON, in the rivals' format, with each size's
     recipe. Beside each run and seed ensemble, the same predictions averaged over isomorphism classes (`_iso`) and
-    NB201 function classes (`_function`). `state_dir`: each fit's training state and each finished fit's result,
-    so a killed stage resumes; removed at the end."""
+    NB201 function classes (`_function`). `state_dir` (`grid_state_dir`): each fit's training state and each
+    finished fit's result, so a killed stage resumes and a fit a benchmark finished there is read back; removed at
+    the end."""
     y, test_y, transfer = protocol_labels(labels_path, train, test_label)
     for n_train in grid.train_sizes:
         if n_train + val_size >= len(test_y):

@@ -2,6 +2,7 @@
 `python -m benchmarks distill`)."""
 
 import json
+import shutil
 
 import numpy as np
 import pyarrow as pa
@@ -10,7 +11,7 @@ import pytest
 from helpers import with_archs
 
 from benchmarks.distill import arm_name, arm_recipe, distill_benchmark, distill_markdown, table_order
-from tart.training.tart_grid import recipe_record
+from tart.training.tart_grid import grid_state_dir, recipe_record
 
 
 def test_every_arm_fits_and_unlabelled_labels_never_reach_a_model(tmp_path):
@@ -26,10 +27,12 @@ def test_every_arm_fits_and_unlabelled_labels_never_reach_a_model(tmp_path):
     assert [t["n_train"] for t in result["teachers"]] == [20]
     markdown = distill_markdown(result)
     cells = [line.split(" | ") for line in markdown.splitlines() if line.startswith("| 20 |")]
-    rows = {row[1]: row for row in cells if len(row) == 8}  # the arms' table, not the teachers'
+    rows = {row[1]: row for row in cells if len(row) == 9}  # the arms' table, not the teachers'
     assert set(rows) == {"distill_e4_all", "distill_e4_5", "plain"}
     agreement = runs["distill_e4_all"]["teacher_agreement"]
     assert rows["distill_e4_all"][6] == f"{agreement:.4f} ± 0.0000" and rows["plain"][6] == "-"
+    assert rows["distill_e4_all"][7] == f"{runs['distill_e4_all']['best_epoch']} of 4"
+    assert rows["plain"][7] == f"{runs['plain']['best_epoch']} of {p.train.epochs}"
 
     # Scramble the training label of every net past the validation ones: no model may change.
     labels = pq.read_table(p.paths.labels)
@@ -37,6 +40,7 @@ def test_every_arm_fits_and_unlabelled_labels_never_reach_a_model(tmp_path):
     column[30:] = np.random.default_rng(0).permutation(column[30:])
     index = labels.column_names.index("cifar10_valid_val_acc")
     pq.write_table(labels.set_column(index, "cifar10_valid_val_acc", pa.array(column)), p.paths.labels)
+    shutil.rmtree(grid_state_dir(p.paths.resume))  # else the same fits would be read back, not made again
     again = distill_benchmark(p, [20], [0], [4], [None, 5], workers=1, grid_report=tmp_path / "none.json")
     assert {r["arm"]: r["kendall_tau_b"] for r in again["runs"]} == {a: r["kendall_tau_b"] for a, r in runs.items()}
 

@@ -4,6 +4,7 @@
 import json
 import math
 
+import pyarrow.parquet as pq
 import pytest
 from helpers import with_archs
 
@@ -30,6 +31,19 @@ def test_steps_follow_the_params(tmp_path):
     per_epoch = math.ceil(20 / p.train.batch_size) + math.ceil(40 / p.train.batch_size)
     assert plans["tart_grid"]["steps"] == 3 * p.train.epochs * per_epoch
     assert plans["train"]["steps"] == p.train.epochs * math.ceil(40 / p.train.batch_size)
+
+
+def test_a_taught_size_counts_its_passes_over_the_unlabelled_nets(tmp_path):
+    p = small_grid(tmp_path)
+    n_nets = len(pq.read_table(p.paths.labels))
+    taught = {40: {"teacher": "gbm_canonical", "epochs": 2}}
+    p = p.model_copy(update={"tart_grid": p.tart_grid.model_copy(update={"overrides": taught})})
+    plain = 3 * p.train.epochs * math.ceil(20 / p.train.batch_size)
+    outside = n_nets - 40 - p.split.val_size
+    assert outside > 0
+    assert stage_steps(p)["tart_grid"]["steps"] == plain + 3 * 2 * math.ceil((40 + outside) / p.train.batch_size)
+    p.tart_grid.overrides[40]["unlabelled"] = 5
+    assert stage_steps(p)["tart_grid"]["steps"] == plain + 3 * 2 * math.ceil(45 / p.train.batch_size)
 
 
 def test_floor_is_steps_times_step_seconds_plus_the_other_stages(tmp_path):
