@@ -24,6 +24,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+from scipy import stats
 
 from benchmarks.common import grid_runs
 from tart.core.metrics import kendall_tau_b, score_run
@@ -41,6 +42,20 @@ from tart.training.tart_grid import (
 )
 
 TEACHER = "gbm_canonical"
+BLEND_WEIGHTS = np.round(np.linspace(0, 1, 11), 2)  # the student's share of a blend with its teacher
+
+
+def blend_with_teacher(student: np.ndarray, teacher: np.ndarray, val: slice, val_y: np.ndarray,
+                       test_y: np.ndarray) -> dict:  # fmt: skip
+    """Does the student know something its teacher does not? The two scores of every net are blended on their ranks
+    (each model's scale is its own), the student's weight chosen on the validation nets alone (of equal taus the
+    smaller weight, so a student that adds nothing gets 0, the teacher itself); then scored on the test label."""
+    s, t = stats.rankdata(student) / len(student), stats.rankdata(teacher) / len(teacher)
+    val_taus = [kendall_tau_b(w * s[val] + (1 - w) * t[val], val_y) for w in BLEND_WEIGHTS]
+    best = int(np.argmax(val_taus))  # the first of equal maxima
+    w = float(BLEND_WEIGHTS[best])
+    return {"blend_student_weight": w, "blend_val_kendall_tau_b": val_taus[best],
+            "blend_kendall_tau_b": kendall_tau_b(w * s + (1 - w) * t, test_y)}  # fmt: skip
 
 
 def arm_name(epochs: int, unlabelled: int | None) -> str:
@@ -148,12 +163,16 @@ def distill_benchmark(p: Params, sizes: list[int], seeds: list[int], epochs: lis
         pred = run.pop("prediction")
         rest = unlabelled_nets(job.n_train, val_size, len(test_y))
         agreement = kendall_tau_b(pred[rest], job.teacher[rest]) if job.teacher is not None else None
+        val = slice(job.n_train, job.n_train + val_size)
+        blend = {} if job.teacher is None else blend_with_teacher(pred, job.teacher, val, y[val, 0], test_y)
         recipe = recipe_record(job.cfg.model_copy(update={"threads": p.train.threads}))
-        runs.append({**run, "arm": arm, "epochs": job.cfg.epochs, "teacher_agreement": agreement,
+        runs.append({**run, **blend, "arm": arm, "epochs": job.cfg.epochs, "teacher_agreement": agreement,
                      "from": "this benchmark", "recipe": recipe})  # fmt: skip
         print(f"{arm} n={run['n_train']} seed={run['seed']}: val {run['val_kendall_tau_b']:.4f}, "
               f"test {run['kendall_tau_b']:.4f} ({run['fit_seconds']:.0f} s)", flush=True)  # fmt: skip
-    teacher_rows = [{"n_train": n, "seed": s, **score_run(t, test_y, n, transfer)} for (n, s), t in teachers.items()]
+    teacher_rows = [{"n_train": n, "seed": s, **score_run(t, test_y, n, transfer),
+                     "val_kendall_tau_b": kendall_tau_b(t[n:n + val_size], y[n:n + val_size, 0])}
+                    for (n, s), t in teachers.items()]  # fmt: skip
     runs.sort(key=table_order)
     return {"train_label": p.train.target, "test_label": p.evaluate.test_label, "teacher": TEACHER,
             "seeds": all_seeds, "plain_epochs": p.train.epochs, "threads_per_fit": threads, "workers": workers,
@@ -171,8 +190,10 @@ def summarize_arms(runs: list[dict], sizes: list[int]) -> dict:
         for arm in dict.fromkeys(r["arm"] for r in runs if r["n_train"] == n):
             group = [r for r in runs if r["n_train"] == n and r["arm"] == arm]
             entry = {"seeds": len(group), "fit_seconds_median": float(np.median([r["fit_seconds"] for r in group])),
-                     "agreement_fits": sum(r.get("teacher_agreement") is not None for r in group)}  # fmt: skip
-            for key in ("val_kendall_tau_b", "kendall_tau_b", "kendall_tau_b_remainder", "teacher_agreement"):
+                     "agreement_fits": sum(r.get("teacher_agreement") is not None for r in group),
+                     "blend_fits": sum(r.get("blend_kendall_tau_b") is not None for r in group)}  # fmt: skip
+            for key in ("val_kendall_tau_b", "kendall_tau_b", "kendall_tau_b_remainder", "teacher_agreement",
+                        "blend_kendall_tau_b"):
                 values = [r[key] for r in group if r.get(key) is not None]
                 entry[key] = {"mean": float(np.mean(values)) if values else None,
                               "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0}  # fmt: skip
@@ -198,6 +219,16 @@ def distill_markdown(result: dict) -> str:
         group = [r for r in result["runs"] if str(r["n_train"]) == n and r["arm"] == arm]
         return f"{np.median([r['best_epoch'] for r in group]):g} of {group[0]['epochs']}"
 
+    def blend(n: str, arm: str, entry: dict) -> str:
+        # the median weight, read from the runs like the best epoch: a weight near 0 says the student adds nothing
+        group = [r for r in result["runs"] if str(r["n_train"]) == n and r["arm"] == arm
+                 and r.get("blend_kendall_tau_b") is not None]  # fmt: skip
+        if not group:
+            return "-"
+        fits = "" if len(group) == entry["seeds"] else f", {len(group)} fits"
+        weight = np.median([r["blend_student_weight"] for r in group])
+        return f"{cell(entry, 'blend_kendall_tau_b')} (weight {weight:g}{fits})"
+
     lines = [f"TART fit to the `{result['train_label']}` labels of the first N nets plus the scores a "
              f"`{result['teacher']}` teacher (fit on the same labels only) gives unlabelled nets; Kendall tau-b "
              f"against `{result['test_label']}` (mean ± std over seeds {result['seeds']}). Arms are named "
@@ -205,16 +236,23 @@ def distill_markdown(result: dict) -> str:
              f"({result['plain_epochs']} epochs over the training nets). Choose on the validation column "
              "only. Agreement: Kendall tau-b between the student's and its teacher's scores of the unlabelled nets, "
              "for the fits this benchmark made (`-`: read from the `tart_grid` report, which does not record it). "
-             "Best epoch: the epoch whose model each fit keeps (best validation tau), median over the seeds.",
+             "Best epoch: the epoch whose model each fit keeps (best validation tau), median over the seeds. "
+             "Blended with its teacher: test tau of the student's and the teacher's scores averaged on their ranks, "
+             "the student's weight (0 to 1 by 0.1, median over the seeds in brackets) chosen on the validation nets; "
+             "a weight of 0 is the teacher alone, so a blend above the teacher says the student learned something "
+             "the teacher's features miss (`-`: fits made before this column).",
              "",
              "| training nets | arm | seeds | validation tau | test tau, all nets | not labelled | agreement with "
-             "teacher | best epoch | seconds per fit |",
-             "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+             "teacher | best epoch | blended with its teacher | seconds per fit |",
+             "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for n, arms in result["summary"].items():
         for arm, e in arms.items():
             lines.append(f"| {n} | {arm} | {e['seeds']} | {cell(e, 'val_kendall_tau_b')} | "
                          f"{cell(e, 'kendall_tau_b')} | {cell(e, 'kendall_tau_b_remainder')} | {agreement(e)} | "
-                         f"{best_epoch(n, arm)} | {e['fit_seconds_median']:,.0f} |")  # fmt: skip
-    lines += ["", "Teachers (the same seeds):", "", "| training nets | seed | teacher tau, all nets |", "|---|---|---|"]
-    lines += [f"| {t['n_train']} | {t['seed']} | {t['kendall_tau_b']:.4f} |" for t in result["teachers"]]
+                         f"{best_epoch(n, arm)} | {blend(n, arm, e)} | {e['fit_seconds_median']:,.0f} |")  # fmt: skip
+    lines += ["", "Teachers (the same seeds):", "", "| training nets | seed | validation tau | teacher tau, all nets |",
+              "|---|---|---|---|"]  # fmt: skip
+    lines += [f"| {t['n_train']} | {t['seed']} | {t['val_kendall_tau_b']:.4f} | {t['kendall_tau_b']:.4f} |"
+              if "val_kendall_tau_b" in t else f"| {t['n_train']} | {t['seed']} | - | {t['kendall_tau_b']:.4f} |"
+              for t in result["teachers"]]  # fmt: skip
     return "\n".join(lines)

@@ -10,7 +10,15 @@ import pyarrow.parquet as pq
 import pytest
 from helpers import with_archs
 
-from benchmarks.distill import arm_name, arm_recipe, distill_benchmark, distill_markdown, table_order
+from benchmarks.distill import (
+    arm_name,
+    arm_recipe,
+    blend_with_teacher,
+    distill_benchmark,
+    distill_markdown,
+    table_order,
+)
+from tart.core.metrics import kendall_tau_b
 from tart.training.tart_grid import grid_state_dir, recipe_record
 
 
@@ -27,12 +35,19 @@ def test_every_arm_fits_and_unlabelled_labels_never_reach_a_model(tmp_path):
     assert [t["n_train"] for t in result["teachers"]] == [20]
     markdown = distill_markdown(result)
     cells = [line.split(" | ") for line in markdown.splitlines() if line.startswith("| 20 |")]
-    rows = {row[1]: row for row in cells if len(row) == 9}  # the arms' table, not the teachers'
+    rows = {row[1]: row for row in cells if len(row) == 10}  # the arms' table, not the teachers'
     assert set(rows) == {"distill_e4_all", "distill_e4_5", "plain"}
     agreement = runs["distill_e4_all"]["teacher_agreement"]
     assert rows["distill_e4_all"][6] == f"{agreement:.4f} ± 0.0000" and rows["plain"][6] == "-"
     assert rows["distill_e4_all"][7] == f"{runs['distill_e4_all']['best_epoch']} of 4"
     assert rows["plain"][7] == f"{runs['plain']['best_epoch']} of {p.train.epochs}"
+    taught = runs["distill_e4_all"]
+    assert rows["distill_e4_all"][8] == (f"{taught['blend_kendall_tau_b']:.4f} ± 0.0000 "
+                                         f"(weight {taught['blend_student_weight']:g})")  # fmt: skip
+    assert rows["plain"][8] == "-" and "blend_kendall_tau_b" not in runs["plain"]
+    teacher_rows = [line for line in markdown.splitlines() if line.startswith("| 20 | 0 |")]
+    assert teacher_rows == [f"| 20 | 0 | {result['teachers'][0]['val_kendall_tau_b']:.4f} | "
+                            f"{result['teachers'][0]['kendall_tau_b']:.4f} |"]  # fmt: skip
 
     # Scramble the training label of every net past the validation ones: no model may change.
     labels = pq.read_table(p.paths.labels)
@@ -115,3 +130,18 @@ def test_the_table_lists_taught_arms_by_passes_then_the_plain_recipe():
     ordered = [(r["n_train"], r["arm"], r["seed"]) for r in sorted(runs, key=table_order)]
     arms = ["distill_e4_all", "distill_e8_500", "distill_e8_all", "distill_e16_all", "plain"]
     assert ordered == [(n, arm, seed) for n in (781, 1563) for arm in arms for seed in (0, 1)]
+
+
+def test_a_blend_weighs_the_student_by_what_it_adds_on_the_validation_nets():
+    rng = np.random.default_rng(0)
+    truth = rng.normal(size=2000)
+    val = slice(200, 700)
+    teacher = truth + rng.normal(size=2000)
+    own_errors = truth + rng.normal(size=2000)  # as good as the teacher, wrong elsewhere
+    for student, weight in ((-truth, 0.0), (teacher.copy(), 0.0), (truth, 1.0)):  # backwards, a copy, perfect
+        blend = blend_with_teacher(student, teacher, val, truth[val], truth)
+        assert blend["blend_student_weight"] == weight
+    assert blend["blend_kendall_tau_b"] == pytest.approx(1.0)
+    blend = blend_with_teacher(own_errors, teacher, val, truth[val], truth)
+    assert 0.3 <= blend["blend_student_weight"] <= 0.7
+    assert blend["blend_kendall_tau_b"] > max(kendall_tau_b(teacher, truth), kendall_tau_b(own_errors, truth)) + 0.03
