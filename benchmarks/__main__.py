@@ -166,6 +166,10 @@ BENCHMARKS: dict[str, Benchmark] = {
     "gbm-grid": Benchmark("gbm_grid", "gbm-grid [SEEDS]  # how gbm_canonical's settings were picked (0,1)",
                           _seeded("benchmarks.gbm_grid:gbm_grid_benchmark", "0,1"),
                           "benchmarks.gbm_grid:gbm_grid_markdown"),
+    "teacher-variants": Benchmark("teacher_variants", "teacher-variants [SEEDS]  # the distillation teacher: bagged, "
+                                  "Huber, more trees (0,1,2,3,4)",
+                                  _seeded("benchmarks.teacher_variants:teacher_variants_benchmark", "0,1,2,3,4"),
+                                  "benchmarks.teacher_variants:teacher_variants_markdown"),
     "label-mix": Benchmark("label_mix", "label-mix [SEEDS]  # TART fit to a CIFAR-10/CIFAR-100 label mix (0,1,2)",
                            _seeded("benchmarks.label_mix:label_mix_benchmark", "0,1,2", [781, 1563]),
                            "benchmarks.label_mix:label_mix_markdown"),
