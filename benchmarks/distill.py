@@ -4,17 +4,18 @@
 The protocol labels the first N NB201 nets and holds the next `split.val_size` out for model selection; the other
 ~14,000 architectures are known but unlabelled, and the protocol lets a predictor use them. Each arm is the `train`
 recipe with `teacher: gbm_canonical` (tart/training/distill.py: the teacher is fit on the N training labels only and
-scores every net; TART fits the true labels of the N nets plus the teacher's scores of UNLABELLED other nets, a
-seeded sample or all) for EPOCHS passes over that enlarged set, so one epoch costs (N + UNLABELLED) / N epochs of
-the `train` recipe itself (no teacher, `train.epochs` passes over the N nets), the arm `plain`. Reported per run:
-validation tau (what a choice may look at), Kendall tau-b against the test label over all nets and over the nets not
-labelled, the teacher's own tau, and the student's agreement with the teacher (Kendall tau-b) on the unlabelled
-nets. Fits the `tart_grid` report holds for an arm's recipe (the pipeline's own recipe, with or without a teacher)
-are read from it, not fit again; their agreement is not recorded. The table grows: each run records its recipe, and
-the runs of an earlier call (reports/benchmarks/distill.json) whose recipe is still what their arm stands for are
-kept, so a call fits only the arms, sizes and seeds nobody has fit yet. Each fit keeps its training state and its
-finished result in the `tart_grid` stage's state directory (`paths.resume`), so a killed call resumes, and the
-stage, once an arm's recipe is adopted, reads back the fits it would make again instead of refitting them.
+scores every net; TART fits the true labels of the N nets plus the teacher's scores of UNLABELLED other nets, a seeded
+sample or all) for EPOCHS passes over that enlarged set, so one epoch costs (N + UNLABELLED) / N epochs of the `train`
+recipe itself (no teacher, `train.epochs` passes over the N nets), the arm `plain`. Reported per run: validation tau
+(what a choice may look at), Kendall tau-b against the test label over all nets and over the nets not labelled, the
+teacher's own tau, the student's agreement with the teacher (Kendall tau-b) on the unlabelled nets, and a rank blend
+of student and teacher weighted on the validation nets (`blend_with_teacher`). Fits the `tart_grid` report holds for
+an arm's recipe (the pipeline's own recipe, with or without a teacher) are read from it, not fit again; their
+agreement is not recorded. The table grows: each run records its recipe, and the runs of an earlier call
+(reports/benchmarks/distill.json) whose recipe is still what their arm stands for are kept, so a call fits only the
+arms, sizes and seeds nobody has fit yet. Each fit keeps its training state and its finished result in the `tart_grid`
+stage's state directory (`paths.resume`), so a killed call resumes, and the stage, once an arm's recipe is adopted,
+reads back the fits it would make again instead of refitting them.
 """
 
 from __future__ import annotations
