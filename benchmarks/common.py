@@ -64,6 +64,12 @@ def grid_runs(report_path: Path, p: Params, sizes: list[int], seeds: list[int],
             if r["predictor"] == predictor and r["n_train"] in same and r["seed"] in seeds}  # fmt: skip
 
 
+def mean_std(values: list[float]) -> dict:
+    """{"mean", "std"} over seeds, the sample std (0.0 for one seed); mean None when no run recorded the value."""
+    return {"mean": float(np.mean(values)) if values else None,
+            "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0}  # fmt: skip
+
+
 def paired_summary(tau: dict[tuple[int, int, str], float], sizes: list[int], seeds: list[int], base: str,
                    arm: str) -> dict:  # fmt: skip
     """{size: {base: mean/std over seeds, arm: mean/std, gain_per_seed: arm - base}} of two variants fit on the
@@ -72,8 +78,7 @@ def paired_summary(tau: dict[tuple[int, int, str], float], sizes: list[int], see
     for n in sizes:
         entry = {}
         for kind in (base, arm):
-            taus = [tau[n, seed, kind] for seed in seeds]
-            entry[kind] = {"mean": float(np.mean(taus)), "std": float(np.std(taus, ddof=1)) if len(taus) > 1 else 0.0}
+            entry[kind] = mean_std([tau[n, seed, kind] for seed in seeds])
         entry["gain_per_seed"] = [tau[n, seed, arm] - tau[n, seed, base] for seed in seeds]
         summary[str(n)] = entry
     return summary

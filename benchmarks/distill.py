@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from benchmarks.common import grid_runs
+from benchmarks.common import grid_runs, mean_std
 from tart.core.metrics import kendall_tau_b, score_run
 from tart.core.parallel import parallel_map
 from tart.core.params import Params, Train
@@ -195,9 +195,7 @@ def summarize_arms(runs: list[dict], sizes: list[int]) -> dict:
                      "blend_fits": sum(r.get("blend_kendall_tau_b") is not None for r in group)}  # fmt: skip
             for key in ("val_kendall_tau_b", "kendall_tau_b", "kendall_tau_b_remainder", "teacher_agreement",
                         "blend_kendall_tau_b"):
-                values = [r[key] for r in group if r.get(key) is not None]
-                entry[key] = {"mean": float(np.mean(values)) if values else None,
-                              "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0}  # fmt: skip
+                entry[key] = mean_std([r[key] for r in group if r.get(key) is not None])
             out[str(n)][arm] = entry
     return out
 

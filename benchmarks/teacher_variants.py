@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from benchmarks.common import mean_std
 from tart.baselines.baselines import REGRESSORS, fit_target, function_class_features, make_regressor
 from tart.core.metrics import kendall_tau_b
 from tart.training.distill import teacher_scores
@@ -55,13 +56,9 @@ def compare_variants(features: np.ndarray, label: np.ndarray, test_label: np.nda
             val.append(kendall_tau_b(pred[n : n + val_size], label[n : n + val_size]))
             test.append(kendall_tau_b(pred, test_label))
         records.append({"variant": name, "changes": changes, "models": models, "n_train": n,
-                        "val_kendall_tau_b": _mean_std(val), "kendall_tau_b": _mean_std(test),
+                        "val_kendall_tau_b": mean_std(val), "kendall_tau_b": mean_std(test),
                         "seconds_per_fit": float(np.median(seconds))})  # fmt: skip
     return {"sizes": sizes, "seeds": seeds, "val_size": val_size, "records": records}
-
-
-def _mean_std(values: list[float]) -> dict:
-    return {"mean": float(np.mean(values)), "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0}
 
 
 def teacher_variants_benchmark(p, seeds: list[int]) -> dict:
