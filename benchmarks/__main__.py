@@ -141,6 +141,13 @@ def _distill(p: Params, argv: list[str]) -> dict:
     )
 
 
+def _gp_teacher(p: Params, argv: list[str]) -> dict:
+    student_seeds = _ints(argv, 1, "") if len(argv) > 1 and argv[1] != "-" else []
+    return _load("benchmarks.gp_teacher:gp_teacher_benchmark")(
+        p, _ints(argv, 0, "0,1,2,3,4"), student_seeds, previous=BENCHMARK_DIR / "gp_teacher.json"
+    )
+
+
 def _screen(p: Params, argv: list[str]) -> dict:
     return _load("benchmarks.screen:screen_benchmark")(p, int(argv[0]) if argv else p.build.workers)
 
@@ -170,6 +177,9 @@ BENCHMARKS: dict[str, Benchmark] = {
                                   "Huber, more trees (0,1,2,3,4)",
                                   _seeded("benchmarks.teacher_variants:teacher_variants_benchmark", "0,1,2,3,4"),
                                   "benchmarks.teacher_variants:teacher_variants_markdown"),
+    "gp-teacher": Benchmark("gp_teacher", "gp-teacher [SEEDS [STUDENT_SEEDS]]  # Gaussian process on cell features: "
+                            "feature model, teacher (0,1,2,3,4; no students)", _gp_teacher,
+                            "benchmarks.gp_teacher:gp_teacher_markdown"),
     "label-mix": Benchmark("label_mix", "label-mix [SEEDS]  # TART fit to a CIFAR-10/CIFAR-100 label mix (0,1,2)",
                            _seeded("benchmarks.label_mix:label_mix_benchmark", "0,1,2", [781, 1563]),
                            "benchmarks.label_mix:label_mix_markdown"),

@@ -1,0 +1,236 @@
+"""A Gaussian process on the function-class cell features, as a feature model and as TART's teacher
+(`python -m benchmarks gp-teacher [SEEDS [STUDENT_SEEDS]]`).
+
+Gradient boosting (`gbm_canonical`) is the best single-label feature model and the distillation teacher, and its
+variants sit within seed noise of it (teacher_variants.md). A Gaussian process reads the same features with another
+prior: the score of a cell is close to the scores of cells whose features are close, with the length scale and the
+noise level fit to the training labels' marginal likelihood alone. Features are standardised over every net (the
+graphs of unlabelled nets are known; their labels are not read). Compared on the 200 validation nets after the N
+training ones, which is what a choice may look at:
+- gradient boosting as the pipeline fits it (`teacher_scores`), one model per seed;
+- a Gaussian process per kernel of `KERNELS` (deterministic: every seed gets the same model);
+- the mean of the two models' scores (both on the training labels' normal-score scale), the process's share chosen
+  per seed on the validation nets.
+The kernel is the one with the best validation tau summed over the sizes; the teacher is that process or the mix,
+whichever validates better. With STUDENT_SEEDS, TART is fit with the grid's taught recipe (`tart_grid.recipe` of each
+size) to that teacher's scores instead of gradient boosting's, and set beside the grid's own fits of the same seeds.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.gaussian_process import GaussianProcessRegressor
+from sklearn.gaussian_process.kernels import RBF, ConstantKernel, Matern, RationalQuadratic, WhiteKernel
+from tqdm import tqdm
+
+from benchmarks.common import grid_runs, mean_std
+from benchmarks.distill import blend_with_teacher
+from tart.baselines.baselines import function_class_features, normal_scores
+from tart.core.metrics import kendall_tau_b
+from tart.core.parallel import parallel_map
+from tart.core.params import Params
+from tart.training.distill import teacher_scores
+from tart.training.tart_grid import (
+    GridFit,
+    fit_score_predict,
+    grid_state_dir,
+    load_worker_tokens,
+    protocol_labels,
+    recipe_record,
+    unlabelled_nets,
+)
+
+GBM = "gbm_canonical"
+LENGTH_BOUNDS = (1e-1, 1e3)  # in standard deviations of the features
+KERNELS: dict[str, Callable] = {
+    "rbf": lambda: RBF(5.0, LENGTH_BOUNDS),
+    "matern 1.5": lambda: Matern(5.0, LENGTH_BOUNDS, nu=1.5),
+    "matern 2.5": lambda: Matern(5.0, LENGTH_BOUNDS, nu=2.5),
+    "rational quadratic": lambda: RationalQuadratic(5.0, 1.0, LENGTH_BOUNDS),
+}
+SHARES = np.round(np.linspace(0, 1, 11), 2)  # the process's share of the mix
+
+
+def standardised(features: np.ndarray) -> np.ndarray:
+    """Each column at zero mean and unit variance over every net; a constant column stays zero."""
+    x = features.astype(np.float64)
+    std = x.std(0)
+    return (x - x.mean(0)) / np.where(std > 0, std, 1.0)
+
+
+def gp_scores(x: np.ndarray, label: np.ndarray, train: np.ndarray, kernel: str) -> tuple[np.ndarray, str]:
+    """(every net's posterior mean, the fitted kernel as text) of a process with `kernel` times a fitted amplitude
+    plus white noise, fit to the normal scores of the `train` nets' labels: the scale the teacher's scores share."""
+    prior = ConstantKernel(1.0) * KERNELS[kernel]() + WhiteKernel(0.1)
+    model = GaussianProcessRegressor(prior, normalize_y=True)
+    with warnings.catch_warnings():  # a hyperparameter at its bound is recorded in the fitted kernel's text
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(x[train], normal_scores(label[train]))
+    return model.predict(x), str(model.kernel_)
+
+
+def mix_on_validation(gp: np.ndarray, gbm: np.ndarray, val: slice, val_y: np.ndarray) -> tuple[np.ndarray, float]:
+    """(the mix, the process's share): share * gp + (1 - share) * gbm with the share of `SHARES` whose validation
+    tau is highest (ties go to the smaller share, so a process that adds nothing gets 0)."""
+    taus = [kendall_tau_b(s * gp[val] + (1 - s) * gbm[val], val_y) for s in SHARES]
+    share = float(SHARES[int(np.argmax(taus))])
+    return share * gp + (1 - share) * gbm, share
+
+
+def compare_feature_models(features: np.ndarray, label: np.ndarray, test_label: np.ndarray, sizes: list[int],
+                           seeds: list[int], val_size: int) -> dict:  # fmt: skip
+    """Validation and test tau per model and size (see the module text), the chosen kernel and teacher, and the
+    teacher's scores of every net per (size, seed) under "scores" (not written to the report)."""
+    x = standardised(features)
+    records, gbm, gp, kernels_fitted, seconds_of = [], {}, {}, {}, {}
+
+    def record(model: str, n: int, preds: list[np.ndarray], seconds: list[float], **extra) -> None:
+        val = slice(n, n + val_size)
+        records.append({"model": model, "n_train": n, **extra, "seconds_per_fit": float(np.median(seconds)),
+                        "val_kendall_tau_b": mean_std([kendall_tau_b(p[val], label[val]) for p in preds]),
+                        "kendall_tau_b": mean_std([kendall_tau_b(p, test_label) for p in preds])})  # fmt: skip
+
+    for n in tqdm(sizes, desc="feature models"):
+        train, seconds = np.arange(n), []
+        for seed in seeds:
+            start = time.perf_counter()
+            gbm[n, seed] = teacher_scores(GBM, features, label, train, seed)
+            seconds.append(time.perf_counter() - start)
+        record(GBM, n, [gbm[n, s] for s in seeds], seconds)
+        seconds_of[n, GBM] = float(np.median(seconds))
+        for kernel in KERNELS:
+            start = time.perf_counter()
+            gp[n, kernel], kernels_fitted[n, kernel] = gp_scores(x, label, train, kernel)
+            seconds_of[n, kernel] = time.perf_counter() - start
+            record(f"gp {kernel}", n, [gp[n, kernel]], [seconds_of[n, kernel]], fitted=kernels_fitted[n, kernel])
+
+    def val_sum(model: str) -> float:
+        return sum(r["val_kendall_tau_b"]["mean"] for r in records if r["model"] == model)
+
+    kernel = max(KERNELS, key=lambda k: val_sum(f"gp {k}"))  # first of equals: KERNELS order
+    mixes = {}
+    for n in sizes:
+        val = slice(n, n + val_size)
+        mixed = {s: mix_on_validation(gp[n, kernel], gbm[n, s], val, label[val]) for s in seeds}
+        mixes.update({(n, s): m for s, (m, _) in mixed.items()})
+        both = seconds_of[n, GBM] + seconds_of[n, kernel]  # the mix fits both models
+        record(f"mix: gp {kernel} + {GBM}", n, [m for m, _ in mixed.values()], [both],
+               gp_share_median=float(np.median([share for _, share in mixed.values()])))
+    mix_name = f"mix: gp {kernel} + {GBM}"
+    teacher = mix_name if val_sum(mix_name) > val_sum(f"gp {kernel}") else f"gp {kernel}"
+    scores = {(n, s): mixes[n, s] if teacher == mix_name else gp[n, kernel] for n in sizes for s in seeds}
+    return {"sizes": sizes, "seeds": seeds, "val_size": val_size, "kernel": kernel, "teacher": teacher,
+            "records": records, "scores": scores}  # fmt: skip
+
+
+def taught_students(p: Params, scores: dict, teacher: str, seeds: list[int], workers: int,
+                    grid_report: Path, previous: Path | None) -> list[dict]:  # fmt: skip
+    """TART fit with each size's grid recipe to `teacher`'s `scores` ({(size, seed): every net's score}), one fit
+    per (size, seed) of `seeds`, beside the grid's own fit of that seed (taught by gradient boosting). Students an
+    earlier call (`previous`) fit with the same recipe and teacher are kept, not fit again."""
+    y, test_y, transfer = protocol_labels(p.paths.labels, p.train, p.evaluate.test_label)
+    val_size, sizes = p.split.val_size, sorted({n for n, _ in scores})
+    recipes = {n: p.tart_grid.recipe(p.train, n) for n in sizes}
+    for n, recipe in recipes.items():
+        if recipe.teacher == "none":
+            raise ValueError(f"gp-teacher compares teachers of the grid's taught recipe; tart_grid.recipe at {n} nets "
+                             "has no teacher (set tart_grid.overrides teacher: gbm_canonical)")  # fmt: skip
+    earlier = {}
+    if previous is not None and previous.exists():
+        for r in json.loads(previous.read_text()).get("students", []):
+            n = r["n_train"]
+            same = n in recipes and r["recipe"] == recipe_record(recipes[n])
+            if same and r["teacher"] == teacher and r["seed"] in seeds:
+                earlier[n, r["seed"]] = r
+    threads = max(1, p.train.threads // workers)
+    jobs = [GridFit(recipes[n].model_copy(update={"threads": threads}), n, seed, val_size, y, test_y, transfer,
+                    teacher=scores[n, seed], state_dir=grid_state_dir(p.paths.resume))
+            for n in sizes for seed in seeds if (n, seed) not in earlier]  # fmt: skip
+    print(f"gp-teacher: {len(earlier)} students kept from an earlier call, {len(jobs)} to fit", flush=True)
+    results = parallel_map(fit_score_predict, jobs, workers, load_worker_tokens, (p.paths.tokens, p.train))
+    students = list(earlier.values())
+    for job, run in zip(jobs, results):
+        pred = run.pop("prediction")
+        n, val = job.n_train, slice(job.n_train, job.n_train + val_size)
+        rest = unlabelled_nets(n, val_size, len(test_y))
+        students.append({"n_train": n, "seed": job.seed, "teacher": teacher, "recipe": recipe_record(recipes[n]),
+                         "val_kendall_tau_b": run["val_kendall_tau_b"], "kendall_tau_b": run["kendall_tau_b"],
+                         "best_epoch": run["best_epoch"], "fit_seconds": run["fit_seconds"],
+                         "teacher_agreement": kendall_tau_b(pred[rest], job.teacher[rest]),
+                         **blend_with_teacher(pred, job.teacher, val, y[val, 0], test_y)})  # fmt: skip
+        print(f"student n={n} seed={job.seed}: val {run['val_kendall_tau_b']:.4f}, test {run['kendall_tau_b']:.4f}",
+              flush=True)  # fmt: skip
+    for s in students:  # the grid's fit of the same seed: the same recipe, taught by gradient boosting
+        grid = grid_runs(grid_report, p.model_copy(update={"train": recipes[s["n_train"]]}), [s["n_train"]],
+                         [s["seed"]]).get((s["n_train"], s["seed"]))  # fmt: skip
+        s["grid_val_kendall_tau_b"] = None if grid is None else grid["val_kendall_tau_b"]
+        s["grid_kendall_tau_b"] = None if grid is None else grid["kendall_tau_b"]
+    return sorted(students, key=lambda r: (r["n_train"], r["seed"]))
+
+
+def gp_teacher_benchmark(p: Params, seeds: list[int], student_seeds: list[int], workers: int = 2,
+                         grid_report: Path = Path("reports/tart_grid.json"),
+                         previous: Path | None = None) -> dict:  # fmt: skip
+    target, test_label = p.train.target, p.evaluate.test_label
+    columns = pq.read_table(p.paths.labels, columns=["net", "arch", target, test_label]).sort_by("net").to_pydict()
+    label = np.array(columns[target])
+    sizes = [n for n in p.tart_grid.train_sizes if n + p.split.val_size < len(label)]
+    result = compare_feature_models(function_class_features(columns["arch"]), label, np.array(columns[test_label]),
+                                    sizes, seeds, p.split.val_size)  # fmt: skip
+    scores = result.pop("scores")
+    students = []
+    if student_seeds:
+        missing = sorted(set(student_seeds) - set(seeds))
+        if missing:
+            raise ValueError(f"student seeds {missing} have no teacher: add them to SEEDS ({seeds})")
+        picked = {(n, s): scores[n, s] for n in sizes for s in student_seeds}
+        students = taught_students(p, picked, result["teacher"], student_seeds, workers, grid_report, previous)
+    elif previous is not None and previous.exists():  # a call without students keeps the earlier ones
+        earlier = json.loads(previous.read_text()).get("students", [])
+        students = [r for r in earlier if r["teacher"] == result["teacher"]]
+    return {"train_label": target, "test_label": test_label, **result, "students": students}
+
+
+def gp_teacher_markdown(result: dict) -> str:
+    def cell(value: dict | None) -> str:
+        return "-" if value is None or value["mean"] is None else f"{value['mean']:.4f} ± {value['std']:.4f}"
+
+    lines = [f"Feature models fit on the first N nets' `{result['train_label']}` labels (normal scores): Kendall "
+             f"tau-b on the {result['val_size']} validation nets after them (against the training label: what a "
+             f"choice may look at) and over all nets against `{result['test_label']}`; mean ± std over seeds "
+             f"{result['seeds']} (a Gaussian process is deterministic: std 0). Chosen on validation: kernel "
+             f"`{result['kernel']}`, teacher `{result['teacher']}`.", "",
+             "| training nets | model | validation tau | test tau, all nets | seconds per fit | fitted |",
+             "|---|---|---|---|---|---|"]  # fmt: skip
+    for r in sorted(result["records"], key=lambda r: r["n_train"]):
+        fitted = r.get("fitted") or (f"process's share {r['gp_share_median']:g} (median)" if "gp_share_median" in r
+                                     else "")  # fmt: skip
+        lines.append(f"| {r['n_train']} | {r['model']} | {cell(r['val_kendall_tau_b'])} | {cell(r['kendall_tau_b'])} "
+                     f"| {r['seconds_per_fit']:.1f} | {fitted} |")  # fmt: skip
+    if result["students"]:
+        lines += ["", f"TART students of `{result['teacher']}` (the grid's taught recipe, its teacher's scores "
+                  "replaced), beside the grid's own fit of each seed (taught by gradient boosting). Blend: the "
+                  "student's and its teacher's scores averaged on their ranks, the student's weight chosen on the "
+                  "validation nets.", "",
+                  "| training nets | seed | validation tau | grid's validation tau | test tau | grid's test tau | "
+                  "agreement with teacher | best epoch | blend (student's weight) | seconds |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+
+        def num(v: float | None) -> str:
+            return "-" if v is None else f"{v:.4f}"
+
+        for s in result["students"]:
+            lines.append(f"| {s['n_train']} | {s['seed']} | {s['val_kendall_tau_b']:.4f} | "
+                         f"{num(s['grid_val_kendall_tau_b'])} | {s['kendall_tau_b']:.4f} | "
+                         f"{num(s['grid_kendall_tau_b'])} | {s['teacher_agreement']:.4f} | {s['best_epoch']} | "
+                         f"{s['blend_kendall_tau_b']:.4f} ({s['blend_student_weight']:g}) | "
+                         f"{s['fit_seconds']:,.0f} |")  # fmt: skip
+    return "\n".join(lines)

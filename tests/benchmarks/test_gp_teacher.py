@@ -1,0 +1,61 @@
+"""The gp-teacher benchmark on synthetic features (its numbers come from `python -m benchmarks gp-teacher`)."""
+
+import numpy as np
+
+from benchmarks.gp_teacher import KERNELS, compare_feature_models, gp_teacher_markdown, mix_on_validation, standardised
+from tart.core.metrics import kendall_tau_b
+
+
+def _data(n=260):
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(n, 3))
+    label = np.sin(x[:, 0]) + 0.5 * x[:, 1] + rng.normal(0, 0.1, n)  # smooth: a process should fit it well
+    return np.hstack([x, np.ones((n, 1))]), label  # a constant column, as a cell feature no net varies can be
+
+
+def test_standardised_columns_and_a_constant_one_stays_zero():
+    x, _ = _data()
+    z = standardised(x)
+    assert np.allclose(z[:, :3].mean(0), 0) and np.allclose(z[:, :3].std(0), 1)
+    assert np.array_equal(z[:, 3], np.zeros(len(x)))
+
+
+def test_the_mix_share_follows_the_validation_nets():
+    rng = np.random.default_rng(0)
+    val_y = rng.normal(size=50)
+    val = slice(0, 50)
+    noisy = val_y + rng.normal(0, 1.0, 50)
+    assert mix_on_validation(val_y, noisy, val, val_y)[1] == 1.0  # a perfect process takes the whole mix
+    assert mix_on_validation(-val_y, noisy, val, val_y)[1] == 0.0  # a backwards one takes none of it
+    assert mix_on_validation(noisy, noisy, val, val_y)[1] == 0.0  # equal validation taus: the smaller share
+    mix, share = mix_on_validation(val_y, noisy, val, val_y)
+    assert np.array_equal(mix, share * val_y + (1 - share) * noisy)
+
+
+def test_models_are_scored_per_size_and_the_choices_follow_validation():
+    x, label = _data()
+    test_label = -label  # a scorer that swapped validation and test would show negative validation taus
+    result = compare_feature_models(x, label, test_label, [120, 160], [0, 1], 50)
+    models = [r["model"] for r in result["records"] if r["n_train"] == 120]
+    assert models == ["gbm_canonical", *(f"gp {k}" for k in KERNELS), f"mix: gp {result['kernel']} + gbm_canonical"]
+    for r in result["records"]:
+        assert r["val_kendall_tau_b"]["mean"] > 0.6 and r["kendall_tau_b"]["mean"] < -0.6
+        if r["model"].startswith("gp "):
+            assert r["val_kendall_tau_b"]["std"] == 0.0 and "WhiteKernel" in r["fitted"]
+
+    def val_sum(model):
+        return sum(r["val_kendall_tau_b"]["mean"] for r in result["records"] if r["model"] == model)
+
+    assert val_sum(f"gp {result['kernel']}") == max(val_sum(f"gp {k}") for k in KERNELS)
+    assert result["teacher"] in (f"gp {result['kernel']}", f"mix: gp {result['kernel']} + gbm_canonical")
+    assert sorted(result["scores"]) == [(120, 0), (120, 1), (160, 0), (160, 1)]
+    teacher_row = next(r for r in result["records"] if r["model"] == result["teacher"] and r["n_train"] == 160)
+    taus = [kendall_tau_b(result["scores"][160, s][160:210], label[160:210]) for s in (0, 1)]
+    assert np.isclose(teacher_row["val_kendall_tau_b"]["mean"], np.mean(taus))  # the scores are the teacher's
+
+    result.pop("scores")
+    student = {"n_train": 120, "seed": 0, "val_kendall_tau_b": 0.9, "grid_val_kendall_tau_b": None,
+               "kendall_tau_b": 0.8, "grid_kendall_tau_b": 0.79, "teacher_agreement": 0.95, "best_epoch": 7,
+               "blend_kendall_tau_b": 0.81, "blend_student_weight": 0.2, "fit_seconds": 1000.0}  # fmt: skip
+    table = gp_teacher_markdown({"train_label": "a", "test_label": "b", **result, "students": [student]})
+    assert table.count("| 120 | gp ") == len(KERNELS) and "| 120 | 0 | 0.9000 | - | 0.8000 | 0.7900 |" in table
