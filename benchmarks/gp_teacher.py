@@ -13,7 +13,9 @@ training ones, which is what a choice may look at:
   per seed on the validation nets.
 The kernel is the one with the best validation tau summed over the sizes; the teacher is that process or the mix,
 whichever validates better. With STUDENT_SEEDS, TART is fit with the grid's taught recipe (`tart_grid.recipe` of each
-size) to that teacher's scores instead of gradient boosting's, and set beside the grid's own fits of the same seeds.
+size) to that teacher's scores instead of gradient boosting's, and set beside the grid's own fits of the same seeds;
+students an earlier call fit with the same teacher and recipe stay in the table, so seeds can be added call by call
+(each fit's state sits in the `tart_grid` stage's state directory, so a killed call resumes).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from benchmarks.distill import blend_with_teacher
 from tart.baselines.baselines import function_class_features, normal_scores
 from tart.core.metrics import kendall_tau_b
 from tart.core.parallel import parallel_map
-from tart.core.params import Params
+from tart.core.params import Params, Train
 from tart.training.distill import teacher_scores
 from tart.training.tart_grid import (
     GridFit,
@@ -131,31 +133,39 @@ def compare_feature_models(features: np.ndarray, label: np.ndarray, test_label: 
             "records": records, "scores": scores}  # fmt: skip
 
 
-def taught_students(p: Params, scores: dict, teacher: str, seeds: list[int], workers: int,
-                    grid_report: Path, previous: Path | None) -> list[dict]:  # fmt: skip
-    """TART fit with each size's grid recipe to `teacher`'s `scores` ({(size, seed): every net's score}), one fit
-    per (size, seed) of `seeds`, beside the grid's own fit of that seed (taught by gradient boosting). Students an
-    earlier call (`previous`) fit with the same recipe and teacher are kept, not fit again."""
-    y, test_y, transfer = protocol_labels(p.paths.labels, p.train, p.evaluate.test_label)
-    val_size, sizes = p.split.val_size, sorted({n for n, _ in scores})
-    recipes = {n: p.tart_grid.recipe(p.train, n) for n in sizes}
+def require_taught(recipes: dict[int, Train]) -> None:
+    """Students differ from the grid's fits only in whose scores they fit, so the grid's recipe must be taught."""
     for n, recipe in recipes.items():
         if recipe.teacher == "none":
             raise ValueError(f"gp-teacher compares teachers of the grid's taught recipe; tart_grid.recipe at {n} nets "
                              "has no teacher (set tart_grid.overrides teacher: gbm_canonical)")  # fmt: skip
-    earlier = {}
-    if previous is not None and previous.exists():
-        for r in json.loads(previous.read_text()).get("students", []):
-            n = r["n_train"]
-            same = n in recipes and r["recipe"] == recipe_record(recipes[n])
-            if same and r["teacher"] == teacher and r["seed"] in seeds:
-                earlier[n, r["seed"]] = r
+
+
+def earlier_students(previous: Path | None, teacher: str, recipes: dict[int, Train]) -> dict[tuple[int, int], dict]:
+    """{(size, seed): student} of an earlier call (`previous`) taught by `teacher` with the recipe its size has now;
+    the others were fit to something else and are dropped."""
+    if previous is None or not previous.exists():
+        return {}
+    return {(r["n_train"], r["seed"]): r for r in json.loads(previous.read_text()).get("students", [])
+            if r["teacher"] == teacher and r["n_train"] in recipes
+            and r["recipe"] == recipe_record(recipes[r["n_train"]])}  # fmt: skip
+
+
+def taught_students(p: Params, scores: dict, teacher: str, recipes: dict[int, Train], earlier: dict, workers: int,
+                    grid_report: Path) -> list[dict]:  # fmt: skip
+    """The `earlier` students, and TART fit with each size's recipe to `teacher`'s `scores` ({(size, seed): every
+    net's score}) for each (size, seed) no earlier student covers; each beside the grid's own fit of its seed (the
+    same recipe, taught by gradient boosting)."""
+    y, test_y, transfer = protocol_labels(p.paths.labels, p.train, p.evaluate.test_label)
+    val_size = p.split.val_size
     threads = max(1, p.train.threads // workers)
     jobs = [GridFit(recipes[n].model_copy(update={"threads": threads}), n, seed, val_size, y, test_y, transfer,
-                    teacher=scores[n, seed], state_dir=grid_state_dir(p.paths.resume))
-            for n in sizes for seed in seeds if (n, seed) not in earlier]  # fmt: skip
+                    teacher=teacher_of_fit, state_dir=grid_state_dir(p.paths.resume))
+            for (n, seed), teacher_of_fit in sorted(scores.items()) if (n, seed) not in earlier]  # fmt: skip
     print(f"gp-teacher: {len(earlier)} students kept from an earlier call, {len(jobs)} to fit", flush=True)
-    results = parallel_map(fit_score_predict, jobs, workers, load_worker_tokens, (p.paths.tokens, p.train))
+    results = []
+    if jobs:  # workers load every token shard: not for nothing
+        results = parallel_map(fit_score_predict, jobs, workers, load_worker_tokens, (p.paths.tokens, p.train))
     students = list(earlier.values())
     for job, run in zip(jobs, results):
         pred = run.pop("prediction")
@@ -168,7 +178,7 @@ def taught_students(p: Params, scores: dict, teacher: str, seeds: list[int], wor
                          **blend_with_teacher(pred, job.teacher, val, y[val, 0], test_y)})  # fmt: skip
         print(f"student n={n} seed={job.seed}: val {run['val_kendall_tau_b']:.4f}, test {run['kendall_tau_b']:.4f}",
               flush=True)  # fmt: skip
-    for s in students:  # the grid's fit of the same seed: the same recipe, taught by gradient boosting
+    for s in students:  # the grid's fit of the same seed
         grid = grid_runs(grid_report, p.model_copy(update={"train": recipes[s["n_train"]]}), [s["n_train"]],
                          [s["seed"]]).get((s["n_train"], s["seed"]))  # fmt: skip
         s["grid_val_kendall_tau_b"] = None if grid is None else grid["val_kendall_tau_b"]
@@ -179,6 +189,9 @@ def taught_students(p: Params, scores: dict, teacher: str, seeds: list[int], wor
 def gp_teacher_benchmark(p: Params, seeds: list[int], student_seeds: list[int], workers: int = 2,
                          grid_report: Path = Path("reports/tart_grid.json"),
                          previous: Path | None = None) -> dict:  # fmt: skip
+    missing = sorted(set(student_seeds) - set(seeds))
+    if missing:
+        raise ValueError(f"student seeds {missing} have no teacher: add them to SEEDS ({seeds})")
     target, test_label = p.train.target, p.evaluate.test_label
     columns = pq.read_table(p.paths.labels, columns=["net", "arch", target, test_label]).sort_by("net").to_pydict()
     label = np.array(columns[target])
@@ -186,16 +199,12 @@ def gp_teacher_benchmark(p: Params, seeds: list[int], student_seeds: list[int], 
     result = compare_feature_models(function_class_features(columns["arch"]), label, np.array(columns[test_label]),
                                     sizes, seeds, p.split.val_size)  # fmt: skip
     scores = result.pop("scores")
-    students = []
+    recipes = {n: p.tart_grid.recipe(p.train, n) for n in sizes}
     if student_seeds:
-        missing = sorted(set(student_seeds) - set(seeds))
-        if missing:
-            raise ValueError(f"student seeds {missing} have no teacher: add them to SEEDS ({seeds})")
-        picked = {(n, s): scores[n, s] for n in sizes for s in student_seeds}
-        students = taught_students(p, picked, result["teacher"], student_seeds, workers, grid_report, previous)
-    elif previous is not None and previous.exists():  # a call without students keeps the earlier ones
-        earlier = json.loads(previous.read_text()).get("students", [])
-        students = [r for r in earlier if r["teacher"] == result["teacher"]]
+        require_taught(recipes)
+    earlier = earlier_students(previous, result["teacher"], recipes)  # kept whichever seeds this call asks for
+    picked = {(n, s): scores[n, s] for n in sizes for s in student_seeds}
+    students = taught_students(p, picked, result["teacher"], recipes, earlier, workers, grid_report)
     return {"train_label": target, "test_label": test_label, **result, "students": students}
 
 
@@ -233,4 +242,13 @@ def gp_teacher_markdown(result: dict) -> str:
                          f"{num(s['grid_kendall_tau_b'])} | {s['teacher_agreement']:.4f} | {s['best_epoch']} | "
                          f"{s['blend_kendall_tau_b']:.4f} ({s['blend_student_weight']:g}) | "
                          f"{s['fit_seconds']:,.0f} |")  # fmt: skip
+        for n in dict.fromkeys(s["n_train"] for s in result["students"]):
+            # the paired means an adoption would be judged on: only seeds the grid also fit
+            paired = [s for s in result["students"] if s["n_train"] == n and s["grid_val_kendall_tau_b"] is not None]
+            if len(paired) > 1:
+                mean = {k: np.mean([s[k] for s in paired]) for k in
+                        ("val_kendall_tau_b", "grid_val_kendall_tau_b", "kendall_tau_b", "grid_kendall_tau_b")}
+                lines.append(f"| {n} | mean of {len(paired)} | {mean['val_kendall_tau_b']:.4f} | "
+                             f"{mean['grid_val_kendall_tau_b']:.4f} | {mean['kendall_tau_b']:.4f} | "
+                             f"{mean['grid_kendall_tau_b']:.4f} | | | | |")  # fmt: skip
     return "\n".join(lines)

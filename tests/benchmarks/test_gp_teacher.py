@@ -59,3 +59,29 @@ def test_models_are_scored_per_size_and_the_choices_follow_validation():
                "blend_kendall_tau_b": 0.81, "blend_student_weight": 0.2, "fit_seconds": 1000.0}  # fmt: skip
     table = gp_teacher_markdown({"train_label": "a", "test_label": "b", **result, "students": [student]})
     assert table.count("| 120 | gp ") == len(KERNELS) and "| 120 | 0 | 0.9000 | - | 0.8000 | 0.7900 |" in table
+    assert "mean of" not in table  # one seed, and without the grid's fit to pair it with
+    paired = [{**student, "grid_val_kendall_tau_b": v, "seed": k} for k, v in enumerate((0.85, 0.87))]
+    table = gp_teacher_markdown({"train_label": "a", "test_label": "b", **result, "students": paired})
+    assert "| 120 | mean of 2 | 0.9000 | 0.8600 | 0.8000 | 0.7900 |" in table
+
+
+def test_earlier_students_are_kept_only_with_the_same_teacher_and_recipe(tmp_path):
+    import json
+
+    from benchmarks.gp_teacher import earlier_students
+    from tart.core.params import load_params
+    from tart.training.tart_grid import recipe_record
+
+    p = load_params()
+    recipes = {n: p.tart_grid.recipe(p.train, n) for n in (781, 1563)}
+    other = recipes[781].model_copy(update={"epochs": recipes[781].epochs + 1})
+
+    def student(n, seed, teacher="mix", recipe=None):
+        return {"n_train": n, "seed": seed, "teacher": teacher, "recipe": recipe_record(recipe or recipes[n])}
+
+    previous = tmp_path / "gp_teacher.json"
+    previous.write_text(json.dumps({"students": [student(781, 0), student(1563, 3), student(781, 1, "gp"),
+                                                 student(781, 2, recipe=other), student(3125, 0, recipe=other)]}))
+    kept = earlier_students(previous, "mix", recipes)
+    assert sorted(kept) == [(781, 0), (1563, 3)]  # any seed, but another teacher, recipe or size is dropped
+    assert earlier_students(tmp_path / "missing.json", "mix", recipes) == {}
