@@ -35,7 +35,7 @@ from tqdm import tqdm
 
 from benchmarks.common import grid_runs, mean_std
 from benchmarks.distill import blend_with_teacher
-from tart.baselines.baselines import function_class_features, normal_scores
+from tart.baselines.baselines import REGRESSORS, fit_target, function_class_features, make_regressor, normal_scores
 from tart.core.metrics import kendall_tau_b
 from tart.core.parallel import parallel_map
 from tart.core.params import Params, Train
@@ -51,6 +51,7 @@ from tart.training.tart_grid import (
 )
 
 GBM = "gbm_canonical"
+TWO_LABEL_GBM = "gbm_canonical_cifar100"  # the table's best row: the same model fit to two labels per net
 LENGTH_BOUNDS = (1e-1, 1e3)  # in standard deviations of the features
 KERNELS: dict[str, Callable] = {
     "rbf": lambda: RBF(5.0, LENGTH_BOUNDS),
@@ -68,14 +69,14 @@ def standardised(features: np.ndarray) -> np.ndarray:
     return (x - x.mean(0)) / np.where(std > 0, std, 1.0)
 
 
-def gp_scores(x: np.ndarray, label: np.ndarray, train: np.ndarray, kernel: str) -> tuple[np.ndarray, str]:
+def gp_scores(x: np.ndarray, target: np.ndarray, train: np.ndarray, kernel: str) -> tuple[np.ndarray, str]:
     """(every net's posterior mean, the fitted kernel as text) of a process with `kernel` times a fitted amplitude
-    plus white noise, fit to the normal scores of the `train` nets' labels: the scale the teacher's scores share."""
+    plus white noise, fit to `target` of the `train` nets (normal scores of their labels: the teachers' scale)."""
     prior = ConstantKernel(1.0) * KERNELS[kernel]() + WhiteKernel(0.1)
     model = GaussianProcessRegressor(prior, normalize_y=True)
     with warnings.catch_warnings():  # a hyperparameter at its bound is recorded in the fitted kernel's text
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(x[train], normal_scores(label[train]))
+        model.fit(x[train], target)
     return model.predict(x), str(model.kernel_)
 
 
@@ -88,9 +89,12 @@ def mix_on_validation(gp: np.ndarray, gbm: np.ndarray, val: slice, val_y: np.nda
 
 
 def compare_feature_models(features: np.ndarray, label: np.ndarray, test_label: np.ndarray, sizes: list[int],
-                           seeds: list[int], val_size: int) -> dict:  # fmt: skip
+                           seeds: list[int], val_size: int,
+                           second_label: np.ndarray | None = None) -> dict:  # fmt: skip
     """Validation and test tau per model and size (see the module text), the chosen kernel and teacher, and the
-    teacher's scores of every net per (size, seed) under "scores" (not written to the report)."""
+    teacher's scores of every net per (size, seed) under "scores" (not written to the report). With `second_label`
+    (every net's `TWO_LABEL_GBM` extra label), also that model and the chosen process fit to the same two labels:
+    rows beside the table's two-label row, never a teacher (a teacher scores the training label alone)."""
     x = standardised(features)
     records, gbm, gp, kernels_fitted, seconds_of = [], {}, {}, {}, {}
 
@@ -110,7 +114,7 @@ def compare_feature_models(features: np.ndarray, label: np.ndarray, test_label: 
         seconds_of[n, GBM] = float(np.median(seconds))
         for kernel in KERNELS:
             start = time.perf_counter()
-            gp[n, kernel], kernels_fitted[n, kernel] = gp_scores(x, label, train, kernel)
+            gp[n, kernel], kernels_fitted[n, kernel] = gp_scores(x, normal_scores(label[train]), train, kernel)
             seconds_of[n, kernel] = time.perf_counter() - start
             record(f"gp {kernel}", n, [gp[n, kernel]], [seconds_of[n, kernel]], fitted=kernels_fitted[n, kernel])
 
@@ -129,6 +133,17 @@ def compare_feature_models(features: np.ndarray, label: np.ndarray, test_label: 
     mix_name = f"mix: gp {kernel} + {GBM}"
     teacher = mix_name if val_sum(mix_name) > val_sum(f"gp {kernel}") else f"gp {kernel}"
     scores = {(n, s): mixes[n, s] if teacher == mix_name else gp[n, kernel] for n in sizes for s in seeds}
+    if second_label is not None:
+        spec = REGRESSORS[TWO_LABEL_GBM]
+        for n in sizes:
+            target = fit_target(spec, label, n, {spec.extra_labels[0]: second_label})
+            start, two_gbm = time.perf_counter(), []
+            for seed in seeds:
+                two_gbm.append(make_regressor(spec.model, seed, 1).fit(features[:n], target).predict(features))
+            record(TWO_LABEL_GBM, n, two_gbm, [(time.perf_counter() - start) / len(seeds)], labels=2)
+            start = time.perf_counter()
+            two_gp, fitted = gp_scores(x, target, np.arange(n), kernel)
+            record(f"gp {kernel}, two labels", n, [two_gp], [time.perf_counter() - start], labels=2, fitted=fitted)
     return {"sizes": sizes, "seeds": seeds, "val_size": val_size, "kernel": kernel, "teacher": teacher,
             "records": records, "scores": scores}  # fmt: skip
 
@@ -193,11 +208,13 @@ def gp_teacher_benchmark(p: Params, seeds: list[int], student_seeds: list[int], 
     if missing:
         raise ValueError(f"student seeds {missing} have no teacher: add them to SEEDS ({seeds})")
     target, test_label = p.train.target, p.evaluate.test_label
-    columns = pq.read_table(p.paths.labels, columns=["net", "arch", target, test_label]).sort_by("net").to_pydict()
+    second = REGRESSORS[TWO_LABEL_GBM].extra_labels[0]
+    names = list(dict.fromkeys(["net", "arch", target, test_label, second]))
+    columns = pq.read_table(p.paths.labels, columns=names).sort_by("net").to_pydict()
     label = np.array(columns[target])
     sizes = [n for n in p.tart_grid.train_sizes if n + p.split.val_size < len(label)]
     result = compare_feature_models(function_class_features(columns["arch"]), label, np.array(columns[test_label]),
-                                    sizes, seeds, p.split.val_size)  # fmt: skip
+                                    sizes, seeds, p.split.val_size, np.array(columns[second]))  # fmt: skip
     scores = result.pop("scores")
     recipes = {n: p.tart_grid.recipe(p.train, n) for n in sizes}
     if student_seeds:
@@ -205,7 +222,7 @@ def gp_teacher_benchmark(p: Params, seeds: list[int], student_seeds: list[int], 
     earlier = earlier_students(previous, result["teacher"], recipes)  # kept whichever seeds this call asks for
     picked = {(n, s): scores[n, s] for n in sizes for s in student_seeds}
     students = taught_students(p, picked, result["teacher"], recipes, earlier, workers, grid_report)
-    return {"train_label": target, "test_label": test_label, **result, "students": students}
+    return {"train_label": target, "test_label": test_label, "second_label": second, **result, "students": students}
 
 
 def gp_teacher_markdown(result: dict) -> str:
@@ -216,7 +233,9 @@ def gp_teacher_markdown(result: dict) -> str:
              f"tau-b on the {result['val_size']} validation nets after them (against the training label: what a "
              f"choice may look at) and over all nets against `{result['test_label']}`; mean ± std over seeds "
              f"{result['seeds']} (a Gaussian process is deterministic: std 0). Chosen on validation: kernel "
-             f"`{result['kernel']}`, teacher `{result['teacher']}`.", "",
+             f"`{result['kernel']}`, teacher `{result['teacher']}`. The last two rows per size are fit to the mean "
+             f"normal score of the training label and `{result['second_label']}` (the table's two-label row and the "
+             "chosen process on the same target): beside that row, never a teacher.", "",
              "| training nets | model | validation tau | test tau, all nets | seconds per fit | fitted |",
              "|---|---|---|---|---|---|"]  # fmt: skip
     for r in sorted(result["records"], key=lambda r: r["n_train"]):

@@ -35,9 +35,13 @@ def test_the_mix_share_follows_the_validation_nets():
 def test_models_are_scored_per_size_and_the_choices_follow_validation():
     x, label = _data()
     test_label = -label  # a scorer that swapped validation and test would show negative validation taus
-    result = compare_feature_models(x, label, test_label, [120, 160], [0, 1], 50)
+    second = label + np.random.default_rng(1).normal(0, 0.1, len(label))  # another dataset's label of each net
+    result = compare_feature_models(x, label, test_label, [120, 160], [0, 1], 50, second)
     models = [r["model"] for r in result["records"] if r["n_train"] == 120]
-    assert models == ["gbm_canonical", *(f"gp {k}" for k in KERNELS), f"mix: gp {result['kernel']} + gbm_canonical"]
+    kernel = result["kernel"]
+    assert models == ["gbm_canonical", *(f"gp {k}" for k in KERNELS), f"mix: gp {kernel} + gbm_canonical",
+                      "gbm_canonical_cifar100", f"gp {kernel}, two labels"]  # fmt: skip
+    assert [r.get("labels", 1) for r in result["records"]].count(2) == 4  # two rows per size
     for r in result["records"]:
         assert r["val_kendall_tau_b"]["mean"] > 0.6 and r["kendall_tau_b"]["mean"] < -0.6
         if r["model"].startswith("gp "):
@@ -57,11 +61,12 @@ def test_models_are_scored_per_size_and_the_choices_follow_validation():
     student = {"n_train": 120, "seed": 0, "val_kendall_tau_b": 0.9, "grid_val_kendall_tau_b": None,
                "kendall_tau_b": 0.8, "grid_kendall_tau_b": 0.79, "teacher_agreement": 0.95, "best_epoch": 7,
                "blend_kendall_tau_b": 0.81, "blend_student_weight": 0.2, "fit_seconds": 1000.0}  # fmt: skip
-    table = gp_teacher_markdown({"train_label": "a", "test_label": "b", **result, "students": [student]})
-    assert table.count("| 120 | gp ") == len(KERNELS) and "| 120 | 0 | 0.9000 | - | 0.8000 | 0.7900 |" in table
+    names = {"train_label": "a", "test_label": "b", "second_label": "c"}
+    table = gp_teacher_markdown({**names, **result, "students": [student]})
+    assert table.count("| 120 | gp ") == len(KERNELS) + 1 and "| 120 | 0 | 0.9000 | - | 0.8000 | 0.7900 |" in table
     assert "mean of" not in table  # one seed, and without the grid's fit to pair it with
     paired = [{**student, "grid_val_kendall_tau_b": v, "seed": k} for k, v in enumerate((0.85, 0.87))]
-    table = gp_teacher_markdown({"train_label": "a", "test_label": "b", **result, "students": paired})
+    table = gp_teacher_markdown({**names, **result, "students": paired})
     assert "| 120 | mean of 2 | 0.9000 | 0.8600 | 0.8000 | 0.7900 |" in table
 
 
