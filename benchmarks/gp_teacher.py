@@ -35,7 +35,7 @@ from tqdm import tqdm
 
 from benchmarks.common import grid_runs, mean_std
 from benchmarks.distill import blend_with_teacher
-from tart.baselines.baselines import REGRESSORS, fit_target, function_class_features, make_regressor, normal_scores
+from tart.baselines.baselines import REGRESSORS, fit_predict, fit_target, function_class_features, normal_scores
 from tart.core.metrics import kendall_tau_b
 from tart.core.parallel import parallel_map
 from tart.core.params import Params, Train
@@ -122,27 +122,26 @@ def compare_feature_models(features: np.ndarray, label: np.ndarray, test_label: 
         return sum(r["val_kendall_tau_b"]["mean"] for r in records if r["model"] == model)
 
     kernel = max(KERNELS, key=lambda k: val_sum(f"gp {k}"))  # first of equals: KERNELS order
-    mixes = {}
+    mix_name, mixes = f"mix: gp {kernel} + {GBM}", {}
     for n in sizes:
         val = slice(n, n + val_size)
         mixed = {s: mix_on_validation(gp[n, kernel], gbm[n, s], val, label[val]) for s in seeds}
         mixes.update({(n, s): m for s, (m, _) in mixed.items()})
         both = seconds_of[n, GBM] + seconds_of[n, kernel]  # the mix fits both models
-        record(f"mix: gp {kernel} + {GBM}", n, [m for m, _ in mixed.values()], [both],
+        record(mix_name, n, [m for m, _ in mixed.values()], [both],
                gp_share_median=float(np.median([share for _, share in mixed.values()])))
-    mix_name = f"mix: gp {kernel} + {GBM}"
     teacher = mix_name if val_sum(mix_name) > val_sum(f"gp {kernel}") else f"gp {kernel}"
     scores = {(n, s): mixes[n, s] if teacher == mix_name else gp[n, kernel] for n in sizes for s in seeds}
     if second_label is not None:
         spec = REGRESSORS[TWO_LABEL_GBM]
+        extra = {spec.extra_labels[0]: second_label}
         for n in sizes:
-            target = fit_target(spec, label, n, {spec.extra_labels[0]: second_label})
-            start, two_gbm = time.perf_counter(), []
-            for seed in seeds:
-                two_gbm.append(make_regressor(spec.model, seed, 1).fit(features[:n], target).predict(features))
+            start = time.perf_counter()
+            two_gbm = [fit_predict(TWO_LABEL_GBM, {spec.features: features}, label, n, seed, extra=extra)
+                       for seed in seeds]  # fmt: skip
             record(TWO_LABEL_GBM, n, two_gbm, [(time.perf_counter() - start) / len(seeds)], labels=2)
             start = time.perf_counter()
-            two_gp, fitted = gp_scores(x, target, np.arange(n), kernel)
+            two_gp, fitted = gp_scores(x, fit_target(spec, label, n, extra), np.arange(n), kernel)
             record(f"gp {kernel}, two labels", n, [two_gp], [time.perf_counter() - start], labels=2, fitted=fitted)
     return {"sizes": sizes, "seeds": seeds, "val_size": val_size, "kernel": kernel, "teacher": teacher,
             "records": records, "scores": scores}  # fmt: skip
@@ -193,9 +192,12 @@ def taught_students(p: Params, scores: dict, teacher: str, recipes: dict[int, Tr
                          **blend_with_teacher(pred, job.teacher, val, y[val, 0], test_y)})  # fmt: skip
         print(f"student n={n} seed={job.seed}: val {run['val_kendall_tau_b']:.4f}, test {run['kendall_tau_b']:.4f}",
               flush=True)  # fmt: skip
-    for s in students:  # the grid's fit of the same seed
-        grid = grid_runs(grid_report, p.model_copy(update={"train": recipes[s["n_train"]]}), [s["n_train"]],
-                         [s["seed"]]).get((s["n_train"], s["seed"]))  # fmt: skip
+    grid_of = {}  # the grid's fit of each student's seed, the report read once per size
+    for n in {s["n_train"] for s in students}:
+        grid_of.update(grid_runs(grid_report, p.model_copy(update={"train": recipes[n]}), [n],
+                              [s["seed"] for s in students if s["n_train"] == n]))  # fmt: skip
+    for s in students:
+        grid = grid_of.get((s["n_train"], s["seed"]))
         s["grid_val_kendall_tau_b"] = None if grid is None else grid["val_kendall_tau_b"]
         s["grid_kendall_tau_b"] = None if grid is None else grid["kendall_tau_b"]
     return sorted(students, key=lambda r: (r["n_train"], r["seed"]))
