@@ -117,7 +117,7 @@ def distill_benchmark(p: Params, sizes: list[int], seeds: list[int], epochs: lis
     earlier = earlier_runs(previous, p.train)
     all_sizes = sorted(set(sizes) | {r["n_train"] for r in earlier})  # the table's, earlier calls' sizes included
     all_seeds = sorted(set(seeds) | {r["seed"] for r in earlier})
-    teachers = grid_teachers(p.paths.labels, {n: taught for n in all_sizes}, y[:, 0], all_seeds)
+    teachers = grid_teachers(p.paths.labels, {n: taught for n in all_sizes}, y[:, 0], all_seeds, p.split.val_size)
 
     def recorded(recipe: Train, arm: str) -> dict[tuple[int, int], dict]:
         # fits the tart_grid report already holds (it runs the `train` recipe, with or without a teacher), then

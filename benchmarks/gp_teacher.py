@@ -1,21 +1,24 @@
 """A Gaussian process on the function-class cell features, as a feature model and as TART's teacher
 (`python -m benchmarks gp-teacher [SEEDS [STUDENT_SEEDS]]`).
 
-Gradient boosting (`gbm_canonical`) is the best single-label feature model and the distillation teacher, and its
+Gradient boosting (`gbm_canonical`) was the best single-label feature model and the distillation teacher, and its
 variants sit within seed noise of it (teacher_variants.md). A Gaussian process reads the same features with another
 prior: the score of a cell is close to the scores of cells whose features are close, with the length scale and the
 noise level fit to the training labels' marginal likelihood alone. Features are standardised over every net (the
 graphs of unlabelled nets are known; their labels are not read). Compared on the 200 validation nets after the N
 training ones, which is what a choice may look at:
-- gradient boosting as the pipeline fits it (`teacher_scores`), one model per seed;
+- gradient boosting as the pipeline fits it (`fit_scores`), one model per seed;
 - a Gaussian process per kernel of `KERNELS` (deterministic: every seed gets the same model);
 - the mean of the two models' scores (both on the training labels' normal-score scale), the process's share chosen
   per seed on the validation nets.
 The kernel is the one with the best validation tau summed over the sizes; the teacher is that process or the mix,
-whichever validates better. With STUDENT_SEEDS, TART is fit with the grid's taught recipe (`tart_grid.recipe` of each
-size) to that teacher's scores instead of gradient boosting's, and set beside the grid's own fits of the same seeds;
-students an earlier call fit with the same teacher and recipe stay in the table, so seeds can be added call by call
-(each fit's state sits in the `tart_grid` stage's state directory, so a killed call resumes).
+whichever validates better; with the library's kernel, the mix must score exactly as the pipeline's
+`gp_gbm_canonical` does. With STUDENT_SEEDS, while the grid is taught by gradient boosting, TART is fit with the grid's
+taught recipe (`tart_grid.recipe` of each size) to the pick's scores instead, and set beside the grid's own fits of the
+same seeds; students an earlier call fit with the same teacher and recipe stay in the table, so seeds can be added call
+by call (each fit's state sits in the `tart_grid` stage's state directory, so a killed call resumes). These students
+are what moved the grid to the mix; since then its own fits are the mix's students and the table keeps the earlier
+ones with the grid's fits of their time.
 """
 
 from __future__ import annotations
@@ -23,23 +26,29 @@ from __future__ import annotations
 import json
 import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.gaussian_process import GaussianProcessRegressor
-from sklearn.gaussian_process.kernels import RBF, ConstantKernel, Matern, RationalQuadratic, WhiteKernel
 from tqdm import tqdm
 
 from benchmarks.common import grid_runs, mean_std
 from benchmarks.distill import blend_with_teacher
-from tart.baselines.baselines import REGRESSORS, fit_predict, fit_target, function_class_features, normal_scores
+from tart.baselines.baselines import (
+    REGRESSORS,
+    feature_inputs,
+    fit_predict,
+    fit_scores,
+    fit_target,
+    mix_on_validation,
+    normal_scores,
+    standardised,
+)
+from tart.baselines.gaussian_process import KERNEL, KERNELS, make_process
 from tart.core.metrics import kendall_tau_b
 from tart.core.parallel import parallel_map
 from tart.core.params import Params, Train
-from tart.training.distill import teacher_scores
 from tart.training.tart_grid import (
     GridFit,
     fit_score_predict,
@@ -51,41 +60,18 @@ from tart.training.tart_grid import (
 )
 
 GBM = "gbm_canonical"
+TEACHER = "gp_gbm_canonical"  # the pipeline's mix of the process and GBM
 TWO_LABEL_GBM = "gbm_canonical_cifar100"  # the table's best row: the same model fit to two labels per net
-LENGTH_BOUNDS = (1e-1, 1e3)  # in standard deviations of the features
-KERNELS: dict[str, Callable] = {
-    "rbf": lambda: RBF(5.0, LENGTH_BOUNDS),
-    "matern 1.5": lambda: Matern(5.0, LENGTH_BOUNDS, nu=1.5),
-    "matern 2.5": lambda: Matern(5.0, LENGTH_BOUNDS, nu=2.5),
-    "rational quadratic": lambda: RationalQuadratic(5.0, 1.0, LENGTH_BOUNDS),
-}
-SHARES = np.round(np.linspace(0, 1, 11), 2)  # the process's share of the mix
-
-
-def standardised(features: np.ndarray) -> np.ndarray:
-    """Each column at zero mean and unit variance over every net; a constant column stays zero."""
-    x = features.astype(np.float64)
-    std = x.std(0)
-    return (x - x.mean(0)) / np.where(std > 0, std, 1.0)
 
 
 def gp_scores(x: np.ndarray, target: np.ndarray, train: np.ndarray, kernel: str) -> tuple[np.ndarray, str]:
-    """(every net's posterior mean, the fitted kernel as text) of a process with `kernel` times a fitted amplitude
-    plus white noise, fit to `target` of the `train` nets (normal scores of their labels: the teachers' scale)."""
-    prior = ConstantKernel(1.0) * KERNELS[kernel]() + WhiteKernel(0.1)
-    model = GaussianProcessRegressor(prior, normalize_y=True)
+    """(every net's posterior mean, the fitted kernel as text) of the library's process with `kernel`, fit to
+    `target` of the `train` nets (normal scores of their labels: the teachers' scale)."""
+    model = make_process(kernel)
     with warnings.catch_warnings():  # a hyperparameter at its bound is recorded in the fitted kernel's text
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(x[train], target)
     return model.predict(x), str(model.kernel_)
-
-
-def mix_on_validation(gp: np.ndarray, gbm: np.ndarray, val: slice, val_y: np.ndarray) -> tuple[np.ndarray, float]:
-    """(the mix, the process's share): share * gp + (1 - share) * gbm with the share of `SHARES` whose validation
-    tau is highest (ties go to the smaller share, so a process that adds nothing gets 0)."""
-    taus = [kendall_tau_b(s * gp[val] + (1 - s) * gbm[val], val_y) for s in SHARES]
-    share = float(SHARES[int(np.argmax(taus))])
-    return share * gp + (1 - share) * gbm, share
 
 
 def compare_feature_models(features: np.ndarray, label: np.ndarray, test_label: np.ndarray, sizes: list[int],
@@ -108,7 +94,7 @@ def compare_feature_models(features: np.ndarray, label: np.ndarray, test_label: 
         train, seconds = np.arange(n), []
         for seed in seeds:
             start = time.perf_counter()
-            gbm[n, seed] = teacher_scores(GBM, features, label, train, seed)
+            gbm[n, seed] = fit_scores(GBM, {REGRESSORS[GBM].features: features}, label, train, seed)
             seconds.append(time.perf_counter() - start)
         record(GBM, n, [gbm[n, s] for s in seeds], seconds)
         seconds_of[n, GBM] = float(np.median(seconds))
@@ -124,7 +110,7 @@ def compare_feature_models(features: np.ndarray, label: np.ndarray, test_label: 
     kernel = max(KERNELS, key=lambda k: val_sum(f"gp {k}"))  # first of equals: KERNELS order
     mix_name, mixes = f"mix: gp {kernel} + {GBM}", {}
     for n in sizes:
-        val = slice(n, n + val_size)
+        val = np.arange(n, n + val_size)
         mixed = {s: mix_on_validation(gp[n, kernel], gbm[n, s], val, label[val]) for s in seeds}
         mixes.update({(n, s): m for s, (m, _) in mixed.items()})
         both = seconds_of[n, GBM] + seconds_of[n, kernel]  # the mix fits both models
@@ -141,35 +127,58 @@ def compare_feature_models(features: np.ndarray, label: np.ndarray, test_label: 
                        for seed in seeds]  # fmt: skip
             record(TWO_LABEL_GBM, n, two_gbm, [(time.perf_counter() - start) / len(seeds)], labels=2)
             start = time.perf_counter()
-            two_gp, fitted = gp_scores(x, fit_target(spec, label, n, extra), np.arange(n), kernel)
+            two_gp, fitted = gp_scores(x, fit_target(spec, label, np.arange(n), extra), np.arange(n), kernel)
             record(f"gp {kernel}, two labels", n, [two_gp], [time.perf_counter() - start], labels=2, fitted=fitted)
     return {"sizes": sizes, "seeds": seeds, "val_size": val_size, "kernel": kernel, "teacher": teacher,
             "records": records, "scores": scores}  # fmt: skip
 
 
-def require_taught(recipes: dict[int, Train]) -> None:
-    """Students differ from the grid's fits only in whose scores they fit, so the grid's recipe must be taught."""
+def require_library_teacher(result: dict, scores: dict, inputs: dict[str, np.ndarray], label: np.ndarray,
+                            val_size: int) -> None:  # fmt: skip
+    """The benchmark's mix with the library's kernel must score as the pipeline's `gp_gbm_canonical` does, or its
+    findings say nothing about the pipeline's teacher (checked on the first size and seed; `inputs`: the mix's
+    `feature_inputs`)."""
+    if result["kernel"] != KERNEL or not result["teacher"].startswith("mix"):
+        print(f"gp-teacher: validation picks {result['teacher']!r}, the library's teacher mixes `{KERNEL}` with "
+              f"{GBM}: revisit tart.baselines.gaussian_process.KERNEL", flush=True)  # fmt: skip
+        return
+    n, seed = result["sizes"][0], result["seeds"][0]
+    library = fit_scores(TEACHER, inputs, label, np.arange(n), seed,
+                         val=np.arange(n, n + val_size))
+    if not np.allclose(library, scores[n, seed]):
+        raise RuntimeError(f"gp-teacher: its mix differs from the pipeline's {TEACHER} at {n} nets, seed {seed}")
+
+
+def require_gbm_taught(recipes: dict[int, Train]) -> None:
+    """Students differ from the grid's fits only in whose scores they fit: the grid's recipe must be taught by
+    gradient boosting. Once it names the mix, the grid's own fits are these students."""
     for n, recipe in recipes.items():
-        if recipe.teacher == "none":
-            raise ValueError(f"gp-teacher compares teachers of the grid's taught recipe; tart_grid.recipe at {n} nets "
-                             "has no teacher (set tart_grid.overrides teacher: gbm_canonical)")  # fmt: skip
+        if recipe.teacher != GBM:
+            raise ValueError(f"gp-teacher sets its students beside the grid's students of {GBM}; tart_grid.recipe at "
+                             f"{n} nets has teacher {recipe.teacher!r} (with {TEACHER}, reports/tart_grid.json holds "
+                             "the mix's students)")  # fmt: skip
+
+
+def same_but_teacher(recipe: dict, other: dict) -> bool:
+    return {k: v for k, v in recipe.items() if k != "teacher"} == {k: v for k, v in other.items() if k != "teacher"}
 
 
 def earlier_students(previous: Path | None, teacher: str, recipes: dict[int, Train]) -> dict[tuple[int, int], dict]:
-    """{(size, seed): student} of an earlier call (`previous`) taught by `teacher` with the recipe its size has now;
-    the others were fit to something else and are dropped."""
+    """{(size, seed): student} of an earlier call (`previous`) taught by `teacher` with the recipe its size has now
+    apart from the grid's teacher (students fit while the grid was taught by gradient boosting stay on record, with
+    the grid's fits of that time); the others were fit to something else and are dropped."""
     if previous is None or not previous.exists():
         return {}
     return {(r["n_train"], r["seed"]): r for r in json.loads(previous.read_text()).get("students", [])
             if r["teacher"] == teacher and r["n_train"] in recipes
-            and r["recipe"] == recipe_record(recipes[r["n_train"]])}  # fmt: skip
+            and same_but_teacher(r["recipe"], recipe_record(recipes[r["n_train"]]))}  # fmt: skip
 
 
 def taught_students(p: Params, scores: dict, teacher: str, recipes: dict[int, Train], earlier: dict, workers: int,
                     grid_report: Path) -> list[dict]:  # fmt: skip
     """The `earlier` students, and TART fit with each size's recipe to `teacher`'s `scores` ({(size, seed): every
-    net's score}) for each (size, seed) no earlier student covers; each beside the grid's own fit of its seed (the
-    same recipe, taught by gradient boosting)."""
+    net's score}) for each (size, seed) no earlier student covers, each beside the grid's own fit of its seed (the
+    same recipe, taught by gradient boosting) as the grid's report holds it now; earlier students keep theirs."""
     y, test_y, transfer = protocol_labels(p.paths.labels, p.train, p.evaluate.test_label)
     val_size = p.split.val_size
     threads = max(1, p.train.threads // workers)
@@ -180,7 +189,7 @@ def taught_students(p: Params, scores: dict, teacher: str, recipes: dict[int, Tr
     results = []
     if jobs:  # workers load every token shard: not for nothing
         results = parallel_map(fit_score_predict, jobs, workers, load_worker_tokens, (p.paths.tokens, p.train))
-    students = list(earlier.values())
+    students = []
     for job, run in zip(jobs, results):
         pred = run.pop("prediction")
         n, val = job.n_train, slice(job.n_train, job.n_train + val_size)
@@ -200,7 +209,7 @@ def taught_students(p: Params, scores: dict, teacher: str, recipes: dict[int, Tr
         grid = grid_of.get((s["n_train"], s["seed"]))
         s["grid_val_kendall_tau_b"] = None if grid is None else grid["val_kendall_tau_b"]
         s["grid_kendall_tau_b"] = None if grid is None else grid["kendall_tau_b"]
-    return sorted(students, key=lambda r: (r["n_train"], r["seed"]))
+    return sorted([*earlier.values(), *students], key=lambda r: (r["n_train"], r["seed"]))
 
 
 def gp_teacher_benchmark(p: Params, seeds: list[int], student_seeds: list[int], workers: int = 2,
@@ -215,12 +224,14 @@ def gp_teacher_benchmark(p: Params, seeds: list[int], student_seeds: list[int], 
     columns = pq.read_table(p.paths.labels, columns=names).sort_by("net").to_pydict()
     label = np.array(columns[target])
     sizes = [n for n in p.tart_grid.train_sizes if n + p.split.val_size < len(label)]
-    result = compare_feature_models(function_class_features(columns["arch"]), label, np.array(columns[test_label]),
+    inputs = feature_inputs(columns["arch"], [TEACHER])  # function-class features once, for the study and the check
+    result = compare_feature_models(inputs["canonical"], label, np.array(columns[test_label]),
                                     sizes, seeds, p.split.val_size, np.array(columns[second]))  # fmt: skip
     scores = result.pop("scores")
+    require_library_teacher(result, scores, inputs, label, p.split.val_size)
     recipes = {n: p.tart_grid.recipe(p.train, n) for n in sizes}
     if student_seeds:
-        require_taught(recipes)
+        require_gbm_taught(recipes)
     earlier = earlier_students(previous, result["teacher"], recipes)  # kept whichever seeds this call asks for
     picked = {(n, s): scores[n, s] for n in sizes for s in student_seeds}
     students = taught_students(p, picked, result["teacher"], recipes, earlier, workers, grid_report)
@@ -247,9 +258,9 @@ def gp_teacher_markdown(result: dict) -> str:
                      f"| {r['seconds_per_fit']:.1f} | {fitted} |")  # fmt: skip
     if result["students"]:
         lines += ["", f"TART students of `{result['teacher']}` (the grid's taught recipe, its teacher's scores "
-                  "replaced), beside the grid's own fit of each seed (taught by gradient boosting). Blend: the "
-                  "student's and its teacher's scores averaged on their ranks, the student's weight chosen on the "
-                  "validation nets.", "",
+                  "replaced), beside the grid's own fit of each seed taught by gradient boosting (as its report "
+                  "held it when the student was fit). Blend: the student's and its teacher's scores averaged on "
+                  "their ranks, the student's weight chosen on the validation nets.", "",
                   "| training nets | seed | validation tau | grid's validation tau | test tau | grid's test tau | "
                   "agreement with teacher | best epoch | blend (student's weight) | seconds |",
                   "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip

@@ -35,7 +35,7 @@ def variant_scores(features: np.ndarray, label: np.ndarray, train: np.ndarray, s
     """Every net's score by the teacher's regressor with `changes`, averaged over `models` fits whose seeds are
     derived from `seed` (the first is `seed` itself, so one unchanged model is the teacher)."""
     spec = REGRESSORS[TEACHER]
-    target = fit_target(spec, label[train], len(train), {})
+    target = fit_target(spec, label, train, {})
     scores = []
     for k in range(models):
         model = make_regressor(spec.model, seed + 1000 * k, 1).set_params(**changes)
@@ -68,9 +68,9 @@ def teacher_variants_benchmark(p, seeds: list[int]) -> dict:
     features = function_class_features(columns["arch"])
     sizes = [n for n in p.tart_grid.train_sizes if n + p.split.val_size < len(label)]
     # the benchmark's unchanged variant must be the teacher the pipeline fits, or its gains mean nothing
-    first = np.arange(sizes[0])
+    first, inputs = np.arange(sizes[0]), {REGRESSORS[TEACHER].features: features}
     if not np.allclose(variant_scores(features, label, first, seeds[0], {}, 1),
-                       teacher_scores(TEACHER, features, label, first, seeds[0])):  # fmt: skip
+                       teacher_scores(TEACHER, inputs, label, first, seeds[0])):  # fmt: skip
         raise RuntimeError(f"teacher-variants: its unchanged {TEACHER} differs from tart.training.distill's teacher")
     result = compare_variants(features, label, np.array(columns[test_label]), sizes, seeds, p.split.val_size)
     return {"teacher": TEACHER, "train_label": target, "test_label": test_label, **result}

@@ -8,7 +8,8 @@ from tart.baselines.baselines import baselines_from_files
 @task(cache_policy=NO_CACHE)
 def baselines_task(p):
     out = p.paths.reports / "baselines.json"
-    return baselines_from_files(p.paths.labels, p.train.target, p.evaluate.test_label, p.baselines, out, say)
+    return baselines_from_files(p.paths.labels, p.train.target, p.evaluate.test_label, p.baselines, out, say,
+                                p.split.val_size)
 
 
 @flow(name="baselines")

@@ -93,7 +93,7 @@ class Train(Section):
     weight_decay: float
     rank_weight: float
     ema: float | None = Field(ge=0, lt=1, description="EMA decay of the weights; null = no EMA")
-    teacher: Literal["none", "gbm_canonical"] = Field(
+    teacher: Literal["none", "gbm_canonical", "gp_gbm_canonical"] = Field(
         description="also fit to this model's scores of unlabelled nets (tart/training/distill.py); NB201 only"
     )
     unlabelled: int | None = Field(ge=0, description="how many unlabelled nets the teacher scores; null = all")
@@ -116,7 +116,8 @@ class Baselines(Section):
     """Predictors the models are judged against (tart/baselines/baselines.py), on the NB201 protocol."""
 
     predictors: list[Literal["params", "flops_nb201", "flops_2mac", "ridge_onehot", "gbm_onehot", "rf_onehot",
-                             "gbm_paths", "rf_paths", "gbm_canonical", "rf_canonical", "gbm_canonical_cifar100"]]
+                             "gbm_paths", "rf_paths", "gbm_canonical", "rf_canonical", "gbm_canonical_cifar100",
+                             "gp_canonical", "gp_gbm_canonical"]]
     train_sizes: list[int] = Field(min_length=1, description="first N nets by index: 5% and 10%")
     seeds: list[int] = Field(min_length=1)
     threads: int = Field(ge=1)

@@ -121,13 +121,14 @@ FAMILIES = (  # (title, colour, predictor key prefixes)
     ("NAR-Former-style", "tab:orange", ("narformer",)),
     ("TG-NAS-style GCN", "tab:green", ("tgnas",)),
     ("gradient boosting", "tab:red", ("gbm_",)),
+    ("Gaussian process", "tab:brown", ("gp_",)),
     ("random forest", "tab:purple", ("rf_",)),
     ("ridge", "tab:cyan", ("ridge_",)),
     ("no training", "tab:olive", ("params", "flops")),  # grey is the ceilings' colour
 )
 # Panels of tau_vs_train_size: a few families each, about eight series at most.
-PANELS = (("TART",), ("NAR-Former-style",), ("TG-NAS-style GCN",), ("gradient boosting", "random forest", "ridge"),
-          ("no training",))  # fmt: skip
+PANELS = (("TART",), ("NAR-Former-style",), ("TG-NAS-style GCN",), ("gradient boosting", "Gaussian process"),
+          ("random forest", "ridge", "no training"))  # fmt: skip
 # Legend text of a variant; prefixed by its family where a panel holds several families.
 VARIANT_LABELS = {
     "tart": "one model per seed", "tart_ensemble": "seed ensemble",
@@ -141,6 +142,8 @@ VARIANT_LABELS = {
     "gbm_onehot": "one-hot edge ops", "gbm_paths": "live ops + path counts",
     "gbm_canonical": "function-class cell features",
     "gbm_canonical_cifar100": "function-class features, CIFAR-10 + CIFAR-100 labels",
+    "gp_canonical": "function-class cell features",
+    "gp_gbm_canonical": "mixed with gradient boosting",
     "rf_onehot": "one-hot edge ops", "rf_paths": "live ops + path counts",
     "rf_canonical": "function-class cell features", "ridge_onehot": "one-hot edge ops",
     "params": "parameter count", "flops_nb201": "FLOPs, NB201's count",

@@ -61,6 +61,9 @@ PREDICTOR_LABELS = {
     "rf_canonical": "random forest on function-class cells: path features, path shapes, live parameters",
     "gbm_canonical_cifar100": "gradient boosting on function-class cells, fit to the CIFAR-10 and CIFAR-100 labels "
     "(two labels per training net)",
+    "gp_canonical": "Gaussian process on function-class cells: the same features, standardised",
+    "gp_gbm_canonical": "Gaussian process and gradient boosting on function-class cells, mixed (share chosen on "
+    "the validation nets)",
 }
 # Published numbers (NAR-Former, Yi et al., CVPR 2023: NB201 at 5% and 10%), shown for reference, marked as not run.
 PUBLISHED = {"NAR-Former (published, not run here)": {781: 0.849, 1563: 0.901}}

@@ -2,43 +2,44 @@
 
 The NB201 protocol labels a few nets (5% or 10%) and holds the next ones out for model selection; the graphs of all
 the others are known and the protocol lets a predictor use them, unlabelled. A teacher fit on the training labels
-only (`gbm_canonical`, the best feature model: gradient boosting on function-class cell features) scores every net;
+only scores every net;
 TART is then fit to the true labels of its training nets plus the teacher's scores of `train.unlabelled` other nets
-(all of them by default), early-stopping on the validation nets' true labels as always. Validation and test labels
-reach neither model. `python -m benchmarks distill` measures what it buys.
+(all of them by default), early-stopping on the validation nets' true labels as always. Teachers (`TEACHERS`):
+`gbm_canonical`, the best single feature model (gradient boosting on function-class cell features), and
+`gp_gbm_canonical`, its mix with a Gaussian process on the same features, whose share the validation nets' labels
+choose just as they choose the student's stopping epoch. Test labels reach neither model. `python -m benchmarks
+distill` measures what teaching buys, `python -m benchmarks gp-teacher` what the mix buys over gradient boosting.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from tart.baselines.baselines import REGRESSORS, fit_target, function_class_features, make_regressor, normal_scores
+from tart.baselines.baselines import feature_inputs, fit_scores, normal_scores
 
-TEACHERS = ("gbm_canonical",)
+TEACHERS = ("gbm_canonical", "gp_gbm_canonical")
 
 
 def require_target_only(teacher: str, aux_targets: list[str]) -> None:
     """A teacher scores `train.target` only: the unlabelled nets would have nothing for an extra head to fit."""
     if aux_targets:
         raise ValueError(f"train.teacher {teacher!r} scores train.target only, so it cannot train extra heads "
-                         f"(aux_targets {aux_targets}); set aux_targets to [], or teacher to none (epochs 40)")
+                         f"(aux_targets {aux_targets}); set aux_targets to [], or teacher to none")
 
 
-def teacher_inputs(name: str, archs: list[str]) -> np.ndarray:
-    """The feature matrix teacher `name` reads, one row per arch string (compute once, fit many times)."""
+def teacher_inputs(name: str, archs: list[str]) -> dict[str, np.ndarray]:
+    """The feature matrices teacher `name` reads, one row per arch string (compute once, fit many times)."""
     if name not in TEACHERS:
         raise ValueError(f"unknown teacher {name!r}; expected one of {TEACHERS}")
-    return function_class_features(archs)
+    return feature_inputs(archs, [name])
 
 
-def teacher_scores(name: str, features: np.ndarray, label: np.ndarray, train: np.ndarray, seed: int,
-                   threads: int = 1) -> np.ndarray:  # fmt: skip
-    """Scores of every net by teacher `name` (`features` from `teacher_inputs`) fit on the nets `train` with their
-    `label`: fit to normal scores of the label ranks, as the baseline is, so the scores share that scale."""
-    spec = REGRESSORS[name]
-    model = make_regressor(spec.model, seed, threads)
-    model.fit(features[train], fit_target(spec, label[train], len(train), {}))
-    return model.predict(features)
+def teacher_scores(name: str, inputs: dict[str, np.ndarray], label: np.ndarray, train: np.ndarray, seed: int,
+                   threads: int = 1, val: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+    """Scores of every net by teacher `name` (`inputs` from `teacher_inputs`) fit on the nets `train` with their
+    `label`, a mix choosing its share on the nets `val`: fit to normal scores of the label ranks, as the baselines
+    are, so the scores share that scale. Positions index `label` and the inputs' rows."""
+    return fit_scores(name, inputs, label, train, seed, threads, val=val)
 
 
 def pseudo_nets(candidates: np.ndarray, count: int | None, seed: int) -> np.ndarray:

@@ -147,10 +147,11 @@ def protocol_labels(labels_path: Path, train: Train, test_label: str) -> tuple[n
     return y, np.asarray(table[test_label], dtype=float), transfer
 
 
-def grid_teachers(labels_path: Path, recipes: dict[int, Train], label: np.ndarray,
-                  seeds: list[int]) -> dict[tuple[int, int], np.ndarray]:  # fmt: skip
-    """{(n_train, seed): the teacher's scores of every net, fit on the first n_train nets' labels} for each size
-    whose recipe (`recipes`: {n_train: recipe}) has a teacher. Net order, as `protocol_labels` gives the labels."""
+def grid_teachers(labels_path: Path, recipes: dict[int, Train], label: np.ndarray, seeds: list[int],
+                  val_size: int) -> dict[tuple[int, int], np.ndarray]:  # fmt: skip
+    """{(n_train, seed): the teacher's scores of every net, fit on the first n_train nets' labels (a mix choosing its
+    share on the `val_size` after them)} for each size whose recipe (`recipes`: {n_train: recipe}) has a teacher.
+    Net order, as `protocol_labels` gives the labels."""
     taught = {n: recipe for n, recipe in recipes.items() if recipe.teacher != "none"}
     if not taught:
         return {}
@@ -163,7 +164,7 @@ def grid_teachers(labels_path: Path, recipes: dict[int, Train], label: np.ndarra
             features[recipe.teacher] = teacher_inputs(recipe.teacher, archs)
         for s in seeds:
             scores[n, s] = teacher_scores(recipe.teacher, features[recipe.teacher], label, np.arange(n), s,
-                                          recipe.threads)  # fmt: skip
+                                          recipe.threads, val=np.arange(n, n + val_size))  # fmt: skip
     return scores
 
 
@@ -187,7 +188,7 @@ def tart_grid_from_files(tokens_dir: Path, labels_path: Path, train: Train, test
         if n_train + val_size >= len(test_y):
             raise ValueError(f"tart_grid train size {n_train} + {val_size} validation nets: only {len(test_y)} nets")
     recipes = {n: grid.recipe(train, n) for n in grid.train_sizes}
-    teachers = grid_teachers(labels_path, recipes, y[:, 0], grid.seeds)
+    teachers = grid_teachers(labels_path, recipes, y[:, 0], grid.seeds, val_size)
     threads = max(1, train.threads // grid.workers)
     jobs = [GridFit(recipes[n].model_copy(update={"threads": threads}), n, s, val_size, y, test_y, transfer,
                     state_dir=state_dir, teacher=teachers.get((n, s)))

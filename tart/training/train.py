@@ -246,10 +246,10 @@ def _taught(cfg: Train, labels: Path, label_table: pa.Table, label: np.ndarray,
     require_target_only(cfg.teacher, cfg.aux_targets)
     if "arch" not in label_table.column_names:
         raise KeyError(f"{labels}: no 'arch' column; train.teacher={cfg.teacher!r} reads NB201 cells (other nets: "
-                       "teacher none, epochs 40)")
+                       "teacher none)")
     archs = label_table["arch"].to_pylist()
     scores = teacher_scores(cfg.teacher, teacher_inputs(cfg.teacher, archs), label, at["train"], cfg.seed,
-                            cfg.threads)  # fmt: skip
+                            cfg.threads, val=at["val"])  # fmt: skip
     fitted, target = taught_nets(label, scores, at["train"], at["rest"], cfg.unlabelled, cfg.seed)
     return fitted, target[:, None]
 

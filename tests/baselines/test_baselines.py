@@ -117,10 +117,10 @@ def test_canonical_baselines_predict_alike_for_cells_that_compute_alike():
 
 def test_a_mixed_target_averages_normal_scores_of_the_training_nets_only():
     y, other = np.array([1.0, 2.0, 3.0, 50.0]), np.array([30.0, 10.0, 20.0, -5.0])
-    target = fit_target(REGRESSORS["gbm_canonical_cifar100"], y, 3, {"cifar100_test_acc": other})
+    target = fit_target(REGRESSORS["gbm_canonical_cifar100"], y, np.arange(3), {"cifar100_test_acc": other})
     np.testing.assert_allclose(target, (normal_scores(y[:3]) + normal_scores(other[:3])) / 2)
     other[3] = 1e6  # a net outside the training set changes nothing
-    np.testing.assert_allclose(target, fit_target(REGRESSORS["gbm_canonical_cifar100"], y, 3,
+    np.testing.assert_allclose(target, fit_target(REGRESSORS["gbm_canonical_cifar100"], y, np.arange(3),
                                                   {"cifar100_test_acc": other}))  # fmt: skip
 
 

@@ -1,6 +1,7 @@
 """The gp-teacher benchmark on synthetic features (its numbers come from `python -m benchmarks gp-teacher`)."""
 
 import numpy as np
+import pytest
 
 from benchmarks.gp_teacher import KERNELS, compare_feature_models, gp_teacher_markdown, mix_on_validation, standardised
 from tart.core.metrics import kendall_tau_b
@@ -73,7 +74,7 @@ def test_models_are_scored_per_size_and_the_choices_follow_validation():
 def test_earlier_students_are_kept_only_with_the_same_teacher_and_recipe(tmp_path):
     import json
 
-    from benchmarks.gp_teacher import earlier_students
+    from benchmarks.gp_teacher import earlier_students, require_gbm_taught
     from tart.core.params import load_params
     from tart.training.tart_grid import recipe_record
 
@@ -85,8 +86,14 @@ def test_earlier_students_are_kept_only_with_the_same_teacher_and_recipe(tmp_pat
         return {"n_train": n, "seed": seed, "teacher": teacher, "recipe": recipe_record(recipe or recipes[n])}
 
     previous = tmp_path / "gp_teacher.json"
+    taught_by_mix = {n: r.model_copy(update={"teacher": "gp_gbm_canonical"}) for n, r in recipes.items()}
     previous.write_text(json.dumps({"students": [student(781, 0), student(1563, 3), student(781, 1, "gp"),
                                                  student(781, 2, recipe=other), student(3125, 0, recipe=other)]}))
     kept = earlier_students(previous, "mix", recipes)
     assert sorted(kept) == [(781, 0), (1563, 3)]  # any seed, but another teacher, recipe or size is dropped
     assert earlier_students(tmp_path / "missing.json", "mix", recipes) == {}
+    # once the grid names the mix, students of the grid's gradient-boosting days stay on record
+    assert sorted(earlier_students(previous, "mix", taught_by_mix)) == [(781, 0), (1563, 3)]
+    with pytest.raises(ValueError, match="beside the grid's students of gbm_canonical.*'gp_gbm_canonical'"):
+        require_gbm_taught(taught_by_mix)
+    require_gbm_taught({n: r.model_copy(update={"teacher": "gbm_canonical"}) for n, r in recipes.items()})

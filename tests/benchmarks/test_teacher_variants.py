@@ -18,7 +18,7 @@ def _data(n=400):
 def test_the_unchanged_variant_is_the_pipelines_teacher_and_a_bag_is_not():
     x, label = _data()
     train = np.arange(150)
-    teacher = teacher_scores("gbm_canonical", x, label, train, 3)
+    teacher = teacher_scores("gbm_canonical", {"canonical": x}, label, train, 3)
     assert np.array_equal(variant_scores(x, label, train, 3, {}, 1), teacher)
     bag = variant_scores(x, label, train, 3, {}, 3)
     assert not np.allclose(bag, teacher)

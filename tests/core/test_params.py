@@ -102,7 +102,8 @@ def test_grid_overrides_give_each_size_its_own_validated_recipe(tmp_path):
         ({400: {"epochs": 3}}, r"overrides: sizes \[400\] are not in tart_grid.train_sizes \[781, 1563\]"),
         ({781: {"channels": ["tokens"]}}, r"overrides\[781\]: \['channels'\] cannot differ by training-set size"),
         ({781: {"epoch": 3}}, r"overrides\[781\]: epoch: Extra inputs are not permitted"),
-        ({781: {"teacher": "rf"}}, r"overrides\[781\]: teacher: Input should be 'none' or 'gbm_canonical'"),
+        ({781: {"teacher": "rf"}},
+         r"overrides\[781\]: teacher: Input should be 'none', 'gbm_canonical' or 'gp_gbm_canonical'"),
     ],
 )
 def test_a_grid_override_the_grid_cannot_honour_is_refused(tmp_path, overrides, message):

@@ -45,6 +45,19 @@ def test_the_teacher_sees_only_its_training_labels(tmp_path):
         teacher_inputs("oracle", archs)
 
 
+def test_the_mix_teacher_chooses_its_share_on_the_validation_nets_only(tmp_path):
+    archs = pq.read_table(with_archs(tmp_path).paths.labels)["arch"].to_pylist()
+    label = np.linspace(0, 1, len(archs))
+    inputs = teacher_inputs("gp_gbm_canonical", archs)
+    train, val = np.arange(30), np.arange(30, 40)
+    scores = teacher_scores("gp_gbm_canonical", inputs, label, train, 0, val=val)
+    noisy = label.copy()
+    noisy[40:] = np.random.default_rng(0).permutation(noisy[40:])
+    assert np.array_equal(scores, teacher_scores("gp_gbm_canonical", inputs, noisy, train, 0, val=val))
+    with pytest.raises(ValueError, match="'gp_gbm_canonical' chooses its mix on validation nets"):
+        teacher_scores("gp_gbm_canonical", inputs, label, train, 0)
+
+
 def test_the_train_stage_fits_the_taught_nets_and_records_how_many(tmp_path):
     p = with_archs(tmp_path)
     split = tmp_path / "split.parquet"
@@ -52,6 +65,8 @@ def test_the_train_stage_fits_the_taught_nets_and_records_how_many(tmp_path):
     cfg = p.train.model_copy(update={"teacher": "gbm_canonical", "unlabelled": 7, "epochs": 2})
     model, curves, facts = train_from_files(cfg, p.paths.tokens, p.paths.labels, split)
     assert facts["taught_nets"] == 7 and len(curves) == 2
+    mix = cfg.model_copy(update={"teacher": "gp_gbm_canonical"})  # reads the split's validation nets too
+    assert train_from_files(mix, p.paths.tokens, p.paths.labels, split)[2]["taught_nets"] == 7
     # fit to normal scores, yet the outputs map back to label units through the training nets' own labels
     roles = pq.read_table(split).to_pydict()
     train_nets = [n for n, r in zip(roles["net"], roles["role"]) if r == "train"]
