@@ -13,12 +13,12 @@ training ones, which is what a choice may look at:
   per seed on the validation nets.
 The kernel is the one with the best validation tau summed over the sizes; the teacher is that process or the mix,
 whichever validates better; with the library's kernel, the mix must score exactly as the pipeline's
-`gp_gbm_canonical` does. With STUDENT_SEEDS, while the grid is taught by gradient boosting, TART is fit with the grid's
-taught recipe (`tart_grid.recipe` of each size) to the pick's scores instead, and set beside the grid's own fits of the
-same seeds; students an earlier call fit with the same teacher and recipe stay in the table, so seeds can be added call
-by call (each fit's state sits in the `tart_grid` stage's state directory, so a killed call resumes). These students
-are what moved the grid to the mix; since then its own fits are the mix's students and the table keeps the earlier
-ones with the grid's fits of their time.
+`gp_gbm_canonical` does. With STUDENT_SEEDS, at each size whose grid recipe is still taught by gradient boosting,
+TART is fit with that recipe (`tart_grid.recipe` of the size) to the pick's scores instead, and set beside the grid's
+own fits of the same seeds; students an earlier call fit with the same teacher and recipe stay in the table, so seeds
+can be added call by call (each fit's state sits in the grid's state directory, so a killed call resumes). Where the
+grid names the mix (781 nets), its own fits are the mix's students, and the table keeps the earlier ones with the
+grid's fits of their time.
 """
 
 from __future__ import annotations
@@ -149,14 +149,17 @@ def require_library_teacher(result: dict, scores: dict, inputs: dict[str, np.nda
         raise RuntimeError(f"gp-teacher: its mix differs from the pipeline's {TEACHER} at {n} nets, seed {seed}")
 
 
-def require_gbm_taught(recipes: dict[int, Train]) -> None:
-    """Students differ from the grid's fits only in whose scores they fit: the grid's recipe must be taught by
-    gradient boosting. Once it names the mix, the grid's own fits are these students."""
-    for n, recipe in recipes.items():
-        if recipe.teacher != GBM:
-            raise ValueError(f"gp-teacher sets its students beside the grid's students of {GBM}; tart_grid.recipe at "
-                             f"{n} nets has teacher {recipe.teacher!r} (with {TEACHER}, reports/tart_grid.json holds "
-                             "the mix's students)")  # fmt: skip
+def student_sizes(recipes: dict[int, Train]) -> list[int]:
+    """The sizes whose grid recipe is taught by gradient boosting: there a student (that recipe fit to the mix's
+    scores) is a new fit beside the grid's. Where the grid names the mix, its own fits are the students. Refused when
+    no size is left, since the call would fit nothing."""
+    sizes = [n for n, recipe in recipes.items() if recipe.teacher == GBM]
+    if not sizes:
+        teachers = ", ".join(f"{n}: {recipe.teacher!r}" for n, recipe in recipes.items())
+        raise ValueError(f"gp-teacher sets its students beside the grid's students of {GBM}, but every size's "
+                         f"tart_grid recipe names another teacher ({teachers}); with {TEACHER}, "
+                         "reports/tart_grid.json holds the mix's students")  # fmt: skip
+    return sizes
 
 
 def same_but_teacher(recipe: dict, other: dict) -> bool:
@@ -230,10 +233,12 @@ def gp_teacher_benchmark(p: Params, seeds: list[int], student_seeds: list[int], 
     scores = result.pop("scores")
     require_library_teacher(result, scores, inputs, label, p.split.val_size)
     recipes = {n: p.tart_grid.recipe(p.train, n) for n in sizes}
-    if student_seeds:
-        require_gbm_taught(recipes)
+    taught = student_sizes(recipes) if student_seeds else []
+    if student_seeds and len(taught) < len(sizes):
+        print(f"gp-teacher: no students at {sorted(set(sizes) - set(taught))} nets, where the grid's own fits are "
+              "the mix's", flush=True)  # fmt: skip
     earlier = earlier_students(previous, result["teacher"], recipes)  # kept whichever seeds this call asks for
-    picked = {(n, s): scores[n, s] for n in sizes for s in student_seeds}
+    picked = {(n, s): scores[n, s] for n in taught for s in student_seeds}
     students = taught_students(p, picked, result["teacher"], recipes, earlier, workers, grid_report)
     return {"train_label": target, "test_label": test_label, "second_label": second, **result, "students": students}
 

@@ -88,13 +88,23 @@ def seconds_per_step(p: Params, stage: str, n_train: int, epochs: int) -> float:
     return (time.perf_counter() - start) / (epochs * math.ceil(n_train / cfg.batch_size))
 
 
+def last_run_seconds(p: Params, stage: str) -> float | None:
+    """What a training stage's last run here took; the grid's is the sum of its size stages (`tart_grid_fits@N`),
+    unknown until each has run here."""
+    provenance = p.paths.reports / "provenance"
+    if stage != "tart_grid":
+        return last_seconds(stage, provenance)
+    sizes = [last_seconds(f"tart_grid_fits@{n}", provenance) for n in p.tart_grid.train_sizes]
+    return None if None in sizes else sum(sizes)
+
+
 def rebuild_floor(p: Params, epochs: int = 3) -> dict:
     stages = {}
     for stage, plan in stage_steps(p).items():
         step = seconds_per_step(p, stage, plan["n_timed"], epochs)
         floor = plan["steps"] * step / plan["workers"]
         stages[stage] = {**plan, "seconds_per_step": step, "floor_seconds": round(floor, 1),
-                         "last_run_seconds": last_seconds(stage, p.paths.reports / "provenance")}  # fmt: skip
+                         "last_run_seconds": last_run_seconds(p, stage)}  # fmt: skip
         print(f"{stage}: {plan['steps']:,} steps x {1000 * step:.1f} ms / {plan['workers']} at once = "
               f"{floor:,.0f} s", flush=True)  # fmt: skip
     others = {stage: last_seconds(stage, p.paths.reports / "provenance") for stage in OTHER_STAGES}

@@ -49,7 +49,7 @@ def tiny_pipeline_params() -> dict:
         graph_pe="topology",
         channels=[*params["train"]["channels"], "cell_tokens"],
     )
-    params["tart_grid"].update(train_sizes=[50, 100], seeds=[0, 1], workers=2, overrides={50: {"epochs": 3}})
+    params["tart_grid"].update(train_sizes=[50, 100], seeds=[0, 1], workers=2, overrides={50: {"epochs": 3}, 100: {}})
     params["evaluate"]["bootstrap"] = 20
     params["baselines"].update(train_sizes=[50, 100], seeds=[0, 1])
     params["narformer"].update(train_sizes=[100], seeds=[0], epochs=2, eval_every=1, n_layers=1, d_ff=32)

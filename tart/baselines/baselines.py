@@ -257,9 +257,9 @@ def baselines_from_files(labels_path: Path, target: str, test_label: str, cfg: B
     # The ceiling: the training label itself used as the prediction (no model can reproduce it better).
     ceiling = {"kendall_tau_b": kendall_tau_b(train_y, test_y), **transfer_scores(train_y, transfer)}
     # The same for each mix of labels a configured regressor is fit to, keyed by the extra labels.
-    mixes = {extra_labels(name) for name in cfg.predictors} - {()}
+    label_mixes = {extra_labels(name) for name in cfg.predictors} - {()}
     mix_ceilings = {"+".join(labels): kendall_tau_b(mixed_label(train_y, transfer, labels), test_y)
-                    for labels in sorted(mixes)}  # fmt: skip
+                    for labels in sorted(label_mixes)}  # fmt: skip
     report = {"train_label": target, "test_label": test_label, "n_nets": table.num_rows, "val_size": val_size,
               "label_ceiling": ceiling,
               "mixed_label_ceilings": mix_ceilings, "baselines": summarize_runs(report_rows),

@@ -231,7 +231,7 @@ class TartGrid(Section):
     seeds: list[int] = Field(min_length=1)
     workers: int = Field(ge=1, description="fits in parallel; train.threads is split among them")
     overrides: dict[int, dict[str, object]] = Field(
-        description="per training-set size: `train` keys that take another value at that size"
+        description="per training-set size: `train` keys that take another value at that size ({} for none)"
     )
 
     @model_validator(mode="after")
@@ -239,6 +239,11 @@ class TartGrid(Section):
         stray = sorted(set(self.overrides) - set(self.train_sizes))
         if stray:
             raise ValueError(f"tart_grid.overrides: sizes {stray} are not in tart_grid.train_sizes {self.train_sizes}")
+        # each size is its own DVC stage whose params are its own entry, so a size without one could not run
+        missing = [n for n in self.train_sizes if n not in self.overrides]
+        if missing:
+            raise ValueError(f"tart_grid.overrides: no entry for sizes {missing}; every size in train_sizes needs one "
+                             f"(`{missing[0]}: {{}}` keeps the train recipe unchanged)")  # fmt: skip
         return self
 
     def recipe(self, train: Train, n_train: int) -> Train:

@@ -104,12 +104,19 @@ def is_code(dep: str) -> bool:
     return dep.split("/")[0] in PACKAGES
 
 
+def stage_body(stage: dict) -> dict:
+    """The stage's own keys: a `foreach` stage's are under `do` (one body, run once per item)."""
+    return stage["do"] if "foreach" in stage else stage
+
+
 def stage_code_deps(stage: dict, dvc_file: Path, root: Path = ROOT) -> list[str]:
     """The code deps `stage` (as `dvc_file` holds it) should list. Stages run from the repository root (a dvc.yaml
-    elsewhere says `wdir` up to it), so deps are relative to it."""
+    elsewhere says `wdir` up to it), so deps are relative to it. The flow module may take arguments (a `foreach`
+    stage passes its item)."""
+    stage = stage_body(stage)
     cmd = stage["cmd"].split()
-    if cmd[:2] != ["python", "-m"] or len(cmd) != 3:
-        raise StageDepsError(f"{dvc_file}: stage command {stage['cmd']!r} is not `python -m flows.<stage>`")
+    if cmd[:2] != ["python", "-m"] or len(cmd) < 3:
+        raise StageDepsError(f"{dvc_file}: stage command {stage['cmd']!r} is not `python -m flows.<stage> [ARGS]`")
     if (dvc_file.parent / stage.get("wdir", ".")).resolve() != root.resolve():
         raise StageDepsError(f"{dvc_file}: stage {cmd[2]} does not run from the repository root (set its wdir)")
     return compact(code_files(cmd[2], root), root)
@@ -125,7 +132,7 @@ def differences(dvc_file: Path, root: Path = ROOT) -> dict[str, tuple[list[str],
     out = {}
     for name, stage in yaml.safe_load(dvc_file.read_text())["stages"].items():
         want = stage_code_deps(stage, dvc_file, root)
-        have = [d for d in stage.get("deps", []) if is_code(d)]
+        have = [d for d in stage_body(stage).get("deps", []) if is_code(d)]
         if set(want) != set(have):
             out[name] = (sorted(set(want) - set(have)), sorted(set(have) - set(want)))
     return out
@@ -151,7 +158,7 @@ def _flow_list(key_indent: str, entries: list[list[str]]) -> str:
 
 
 DEPS_BLOCK = re.compile(r"^(?P<indent>[ ]+)deps: \[[^\]]*\]", re.MULTILINE)
-STAGE_LINE = re.compile(r"^  (?P<name>[A-Za-z0-9_]+):[ ]*$", re.MULTILINE)
+STAGE_LINE = re.compile(r"^  (?P<name>[A-Za-z0-9_]+):[ ]*(#.*)?$", re.MULTILINE)
 
 
 def rewrite(dvc_file: Path, root: Path = ROOT) -> str:
@@ -166,7 +173,7 @@ def rewrite(dvc_file: Path, root: Path = ROOT) -> str:
         following = [s for s in starts.values() if s > starts[name]]
         if block is None or (following and block.start() > min(following)):
             raise StageDepsError(f"{dvc_file}: stage {name!r} has no `deps: [...]` list to rewrite")
-        data = [d for d in stages[name]["deps"] if not is_code(d)]
+        data = [d for d in stage_body(stages[name])["deps"] if not is_code(d)]
         data = [f'"{d}"' if "${" in d else d for d in data]
         groups = [g for g in (stage_code_deps(stages[name], dvc_file, root), data) if g]
         pieces += [text[done : block.start()], _flow_list(block.group("indent"), groups)]

@@ -2,13 +2,13 @@
 
 The NB201 protocol labels a few nets (5% or 10%) and holds the next ones out for model selection; the graphs of all
 the others are known and the protocol lets a predictor use them, unlabelled. A teacher fit on the training labels
-only scores every net;
-TART is then fit to the true labels of its training nets plus the teacher's scores of `train.unlabelled` other nets
-(all of them by default), early-stopping on the validation nets' true labels as always. Teachers (`TEACHERS`):
-`gbm_canonical`, the best single feature model (gradient boosting on function-class cell features), and
-`gp_gbm_canonical`, its mix with a Gaussian process on the same features, whose share the validation nets' labels
-choose just as they choose the student's stopping epoch. Test labels reach neither model. `python -m benchmarks
-distill` measures what teaching buys, `python -m benchmarks gp-teacher` what the mix buys over gradient boosting.
+only scores every net; TART is then fit to the true labels of its training nets plus the teacher's scores of
+`train.unlabelled` other nets (all of them by default), early-stopping on the validation nets' true labels as always.
+Teachers (`TEACHERS`): `gbm_canonical`, the best single feature model (gradient boosting on function-class cell
+features), and `gp_gbm_canonical`, its mix with a Gaussian process on the same features, whose share the validation
+nets' labels choose just as they choose the student's stopping epoch. Test labels reach neither model. `python -m
+benchmarks distill` measures what teaching buys, `python -m benchmarks gp-teacher` what the mix buys over gradient
+boosting.
 """
 
 from __future__ import annotations

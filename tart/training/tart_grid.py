@@ -1,10 +1,14 @@
-"""The `tart_grid` stage: the TART recipe (the `train` section, with `tart_grid.overrides` at the sizes where
-validation chose otherwise) refit at every (training-set size, seed) on the NB201 protocol (the first N nets by index,
-the next `split.val_size` for early stopping) and scored like its rivals, so the comparison table carries TART's mean
-and spread over seeds at 5% and 10%."""
+"""The TART grid: the TART recipe (the `train` section, with `tart_grid.overrides` at the sizes where validation
+chose otherwise) refit at every (training-set size, seed) on the NB201 protocol (the first N nets by index, the next
+`split.val_size` for early stopping) and scored like its rivals, so the comparison table carries TART's mean and
+spread over seeds at 5% and 10%.
+
+Each size is its own stage (`tart_grid_fits@N`, one report per size under `reports/tart_grid/`), so changing the
+recipe at one size refits that size only; the `tart_grid` stage merges the size reports into one."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
@@ -21,7 +25,7 @@ from tart.tokens.isomorphism import class_mean, isomorphism_classes, load_token_
 from tart.tokens.token_set import TokenSet, load_tokens, rows_of
 from tart.training import resume
 from tart.training.distill import require_target_only, taught_nets, teacher_inputs, teacher_scores
-from tart.training.resume import StateFile, clear_stage, resumable_fit
+from tart.training.resume import StateFile, resumable_fit
 from tart.training.train import fit, fit_key, predict
 
 _tokens: TokenSet | None = None  # loaded once per worker process
@@ -181,8 +185,8 @@ def tart_grid_from_files(tokens_dir: Path, labels_path: Path, train: Train, test
     on `train.threads // workers` threads; summary + raw runs as JSON, in the rivals' format, with each size's
     recipe. Beside each run and seed ensemble, the same predictions averaged over isomorphism classes (`_iso`) and
     NB201 function classes (`_function`). `state_dir` (`grid_state_dir`): each fit's training state and each
-    finished fit's result, so a killed stage resumes and a fit a benchmark finished there is read back; removed at
-    the end."""
+    finished fit's result, so a killed stage resumes and a fit a benchmark finished there is read back; the files
+    of these sizes' fits are removed at the end."""
     y, test_y, transfer = protocol_labels(labels_path, train, test_label)
     for n_train in grid.train_sizes:
         if n_train + val_size >= len(test_y):
@@ -207,5 +211,59 @@ def tart_grid_from_files(tokens_dir: Path, labels_path: Path, train: Train, test
               "recipes": {str(n): recipe_record(recipe) for n, recipe in recipes.items()},
               "workers": grid.workers, "baselines": summarize_runs(runs), "runs": runs}  # fmt: skip
     files.write_json(report, out_path)
-    clear_stage(state_dir)
+    clear_fits(state_dir, grid.train_sizes)
+    return report
+
+
+def clear_fits(state_dir: Path | None, sizes: list[int]) -> None:
+    """Remove the state and finished results of every grid fit at `sizes` once their report is written. Only
+    theirs: the per-size stages and the benchmarks share the directory, and fits at other sizes may be waiting."""
+    if state_dir is None:
+        return
+    for n_train in sizes:
+        for path in Path(state_dir).glob(f"tart_n{n_train}_seed*"):
+            path.unlink()
+
+
+def size_report_path(reports_dir: Path, n_train: int) -> Path:
+    """Where the `tart_grid_fits@N` stage writes the report of size N."""
+    return Path(reports_dir) / "tart_grid" / f"{n_train}.json"
+
+
+# Keys every size report must agree on to be merged: the labels, the nets and the base recipe.
+SHARED_REPORT_KEYS = ("train_label", "test_label", "n_nets", "model", "workers")
+
+
+def merge_size_reports(paths: list[Path], out_path: Path) -> dict:
+    """The `tart_grid` stage: one report from the per-size reports at `paths` (in their order), as one grid over
+    all their sizes would write it, the summary recomputed over every run. Reports that disagree on a shared key
+    (written under different labels or base recipes) or repeat a size are refused, naming the file."""
+    runs: list[dict] = []
+    recipes: dict[str, dict] = {}
+    first = None
+    for path in paths:
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"{path}: no size report; `dvc repro tart_grid_fits` writes one per size")
+        try:
+            part = json.loads(Path(path).read_text())
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}: not a JSON report ({exc})") from None
+        missing = [key for key in (*SHARED_REPORT_KEYS, "recipes", "runs") if key not in part]
+        if missing:
+            raise ValueError(f"{path}: not a size report of the TART grid (no {', '.join(missing)})")
+        first = first or (path, part)
+        for key in SHARED_REPORT_KEYS:
+            if part[key] != first[1][key]:
+                raise ValueError(f"{path}: {key} is {part[key]!r} but {first[0]} has {first[1][key]!r}; "
+                                 "rerun the size stages under the same params (`dvc repro tart_grid`)")  # fmt: skip
+        repeated = sorted(set(part["recipes"]) & set(recipes), key=int)
+        if repeated:
+            raise ValueError(f"{path}: size {', '.join(repeated)} is in an earlier report too")
+        recipes.update(part["recipes"])
+        runs += part["runs"]
+    if first is None:
+        raise ValueError("tart_grid: no size reports to merge (tart_grid.train_sizes is empty)")
+    report = {**{key: first[1][key] for key in SHARED_REPORT_KEYS[:4]}, "recipes": recipes,
+              "workers": first[1]["workers"], "baselines": summarize_runs(runs), "runs": runs}  # fmt: skip
+    files.write_json(report, out_path)
     return report

@@ -74,7 +74,7 @@ def test_models_are_scored_per_size_and_the_choices_follow_validation():
 def test_earlier_students_are_kept_only_with_the_same_teacher_and_recipe(tmp_path):
     import json
 
-    from benchmarks.gp_teacher import earlier_students, require_gbm_taught
+    from benchmarks.gp_teacher import earlier_students, student_sizes
     from tart.core.params import load_params
     from tart.training.tart_grid import recipe_record
 
@@ -94,6 +94,8 @@ def test_earlier_students_are_kept_only_with_the_same_teacher_and_recipe(tmp_pat
     assert earlier_students(tmp_path / "missing.json", "mix", recipes) == {}
     # once the grid names the mix, students of the grid's gradient-boosting days stay on record
     assert sorted(earlier_students(previous, "mix", taught_by_mix)) == [(781, 0), (1563, 3)]
-    with pytest.raises(ValueError, match="beside the grid's students of gbm_canonical.*'gp_gbm_canonical'"):
-        require_gbm_taught(taught_by_mix)
-    require_gbm_taught({n: r.model_copy(update={"teacher": "gbm_canonical"}) for n, r in recipes.items()})
+    with pytest.raises(ValueError, match="beside the grid's students of gbm_canonical.*781: 'gp_gbm_canonical'"):
+        student_sizes(taught_by_mix)
+    by_gbm = {n: r.model_copy(update={"teacher": "gbm_canonical"}) for n, r in recipes.items()}
+    assert student_sizes(by_gbm) == [781, 1563]
+    assert student_sizes({**by_gbm, 781: taught_by_mix[781]}) == [1563]  # the grid's fits at 781 are the students

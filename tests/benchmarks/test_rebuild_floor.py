@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 from helpers import with_archs
 
-from benchmarks.rebuild_floor import rebuild_floor, rebuild_floor_markdown, stage_steps
+from benchmarks.rebuild_floor import last_run_seconds, rebuild_floor, rebuild_floor_markdown, stage_steps
 
 
 def small_grid(tmp_path):
@@ -59,3 +59,13 @@ def test_floor_is_steps_times_step_seconds_plus_the_other_stages(tmp_path):
     assert result["floor_seconds"] == pytest.approx(result["training_floor_seconds"] + 100.0, abs=0.2)
     markdown = rebuild_floor_markdown(result)
     assert "| narformer |" in markdown and "build 100" in markdown and "not run here: fetch" in markdown
+
+
+def test_the_grids_last_run_is_its_size_stages_together(tmp_path):
+    p = small_grid(tmp_path)
+    provenance = tmp_path / "reports" / "provenance"
+    provenance.mkdir(parents=True)
+    (provenance / "tart_grid_fits@20.json").write_text(json.dumps({"stage": "tart_grid_fits@20", "seconds": 30.0}))
+    assert last_run_seconds(p, "tart_grid") is None  # size 40 has not run here
+    (provenance / "tart_grid_fits@40.json").write_text(json.dumps({"stage": "tart_grid_fits@40", "seconds": 50.0}))
+    assert last_run_seconds(p, "tart_grid") == 80.0

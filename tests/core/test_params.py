@@ -90,7 +90,8 @@ def test_settings_cannot_change_after_loading():
 
 def test_grid_overrides_give_each_size_its_own_validated_recipe(tmp_path):
     data = yaml_params()
-    data["tart_grid"].update(train_sizes=[781, 1563], overrides={781: {"epochs": 7, "teacher": "gbm_canonical"}})
+    data["tart_grid"].update(train_sizes=[781, 1563], overrides={781: {"epochs": 7, "teacher": "gbm_canonical"},
+                                                                 1563: {}})
     p = load_params(write(tmp_path, data))
     assert (p.tart_grid.recipe(p.train, 781).epochs, p.tart_grid.recipe(p.train, 781).teacher) == (7, "gbm_canonical")
     assert p.tart_grid.recipe(p.train, 1563) == p.train
@@ -108,6 +109,14 @@ def test_grid_overrides_give_each_size_its_own_validated_recipe(tmp_path):
 )
 def test_a_grid_override_the_grid_cannot_honour_is_refused(tmp_path, overrides, message):
     data = yaml_params()
-    data["tart_grid"].update(train_sizes=[781, 1563], overrides=overrides)
+    data["tart_grid"].update(train_sizes=[781, 1563], overrides={1563: {}, **overrides})
     with pytest.raises(ParamsError, match=message):
+        load_params(write(tmp_path, data))
+
+
+def test_every_grid_size_needs_its_own_overrides_entry(tmp_path):
+    """Each size is its own stage, depending on its own entry: a size without one is refused before DVC would."""
+    data = yaml_params()
+    data["tart_grid"].update(train_sizes=[781, 1563], overrides={781: {"epochs": 7}})
+    with pytest.raises(ParamsError, match=r"no entry for sizes \[1563\]; .*`1563: \{\}` keeps the train recipe"):
         load_params(write(tmp_path, data))

@@ -22,12 +22,14 @@ def test_dvc_repro_tiny_profile(tiny_workspace, mirror):
     assert set(metrics["transfer"]) >= {"kendall_tau_b_cifar100_test_acc", "kendall_tau_b_imagenet16_test_acc"}
     assert set(metrics["heads"]["cifar100_test_acc"]) == {"kendall_tau_b", "kendall_tau_b_remainder"}
     grid = json.loads((work / "reports" / "tart_grid.json").read_text())
-    fits = [(50, 0), (50, 1), (100, 0), (100, 1)]
-    ensembles = [(50, None), (100, None)]
-    assert [(r["predictor"], r["n_train"], r["seed"]) for r in grid["runs"]] == [
-        *(("tart", *f) for f in fits), *(("tart_ensemble", *e) for e in ensembles),
-        *(("tart_iso", *f) for f in fits), *(("tart_ensemble_iso", *e) for e in ensembles),
-        *(("tart_function", *f) for f in fits), *(("tart_ensemble_function", *e) for e in ensembles)]  # fmt: skip
+    expected = []  # each size's stage (tart_grid_fits@N), merged in tart_grid.train_sizes order
+    for n in (50, 100):
+        size = json.loads((work / "reports" / "tart_grid" / f"{n}.json").read_text())
+        fits, ensemble = [(n, 0), (n, 1)], [(n, None)]
+        for suffix in ("", "_iso", "_function"):
+            expected += [*((f"tart{suffix}", *f) for f in fits), *((f"tart_ensemble{suffix}", *e) for e in ensemble)]
+        assert list(size["recipes"]) == [str(n)] and size["runs"] == [r for r in grid["runs"] if r["n_train"] == n]
+    assert [(r["predictor"], r["n_train"], r["seed"]) for r in grid["runs"]] == expected
     assert grid["baselines"]["tart"]["100"]["seeds"] == 2 and grid["model"]["graph_pe"] == "topology"
     assert (grid["recipes"]["50"]["epochs"], grid["recipes"]["100"]["epochs"]) == (3, 2)  # tart_grid.overrides
     comparison = (work / "reports" / "comparison.md").read_text()
