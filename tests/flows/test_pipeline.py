@@ -4,7 +4,7 @@ import json
 import sys
 
 import pytest
-from helpers import run, workspace_env
+from helpers import run, run_stages, workspace_env
 
 pytestmark = pytest.mark.integration
 
@@ -69,11 +69,11 @@ def test_no_stage_writes_a_file_it_does_not_declare(tiny_workspace, mirror):
 
     work = tiny_workspace
     declared = set()
-    for stage in yaml.safe_load((work / "dvc.yaml").read_text())["stages"].values():
+    params = yaml.safe_load((work / "params.yaml").read_text())
+    for stage in run_stages(yaml.safe_load((work / "dvc.yaml").read_text()), params).values():
         for kind in ("outs", "metrics", "plots"):
             for entry in stage.get(kind, []):
                 declared.add(next(iter(entry)) if isinstance(entry, dict) else entry)
-    params = yaml.safe_load((work / "params.yaml").read_text())
     declared = {d.replace("${paths.reports}", params["paths"]["reports"])
                  .replace("${paths.figures}", params["paths"]["figures"]) for d in declared}  # fmt: skip
     tracked = run(["git", "ls-files", "reports", "data"], work, workspace_env(work, mirror)).split()
