@@ -58,29 +58,13 @@ def tiny_pipeline_params() -> dict:
     return params
 
 
-def run_stages(dvc_yaml: dict, params: dict) -> dict[str, dict]:
-    """dvc.yaml's stages as DVC runs them: a `foreach` stage once per item, named `STAGE@ITEM` with `${item}` filled
-    in, its items read from `params` when dvc.yaml names them as `${section.key}`."""
+def run_stages(workspace: Path) -> dict[str, list[str]]:
+    """{stage name: its declared outputs (metrics and plots too)} of a DVC workspace as DVC resolves them: a
+    `foreach` stage once per item (`STAGE@ITEM`), `${...}` filled in from its params.yaml."""
+    from dvc.repo import Repo
 
-    def filled(value, item):
-        if isinstance(value, dict):
-            return {filled(k, item): filled(v, item) for k, v in value.items()}
-        if isinstance(value, list):
-            return [filled(v, item) for v in value]
-        return value.replace("${item}", str(item)) if isinstance(value, str) else value
-
-    stages = {}
-    for name, stage in dvc_yaml["stages"].items():
-        if "foreach" not in stage:
-            stages[name] = stage
-            continue
-        items = stage["foreach"]
-        if isinstance(items, str):  # "${tart_grid.train_sizes}"
-            keys, items = items.removeprefix("${").removesuffix("}").split("."), params
-            for key in keys:
-                items = items[key]
-        stages.update({f"{name}@{item}": filled(stage["do"], item) for item in items})
-    return stages
+    with Repo(str(workspace)) as repo:
+        return {stage.name: [out.def_path for out in stage.outs] for stage in repo.index.stages}
 
 
 def workspace_env(work: Path, mirror: Path, **extra: str) -> dict:
