@@ -1,21 +1,22 @@
 """Does TART gain from learning a teacher's scores of the nets nobody labelled?
-(`python -m benchmarks distill [SIZES [SEEDS [EPOCHS [UNLABELLED]]]]`)
+(`python -m benchmarks distill [SIZES [SEEDS [EPOCHS [UNLABELLED [TEACHERS]]]]]`)
 
 The protocol labels the first N NB201 nets and holds the next `split.val_size` out for model selection; the other
 ~14,000 architectures are known but unlabelled, and the protocol lets a predictor use them. Each arm is the `train`
-recipe with `teacher: gbm_canonical` (tart/training/distill.py: the teacher is fit on the N training labels only and
-scores every net; TART fits the true labels of the N nets plus the teacher's scores of UNLABELLED other nets, a seeded
-sample or all) for EPOCHS passes over that enlarged set, so one epoch costs (N + UNLABELLED) / N epochs of the `train`
-recipe itself (no teacher, `train.epochs` passes over the N nets), the arm `plain`. Reported per run: validation tau
-(what a choice may look at), Kendall tau-b against the test label over all nets and over the nets not labelled, the
-teacher's own tau, the student's agreement with the teacher (Kendall tau-b) on the unlabelled nets, and a rank blend
-of student and teacher weighted on the validation nets (`blend_with_teacher`). Fits the `tart_grid` report holds for
-an arm's recipe (the pipeline's own recipe, with or without a teacher) are read from it, not fit again; their
-agreement is not recorded. The table grows: each run records its recipe, and the runs of an earlier call
-(reports/benchmarks/distill.json) whose recipe is still what their arm stands for are kept, so a call fits only the
-arms, sizes and seeds nobody has fit yet. Each fit keeps its training state and its finished result in the `tart_grid`
-stage's state directory (`paths.resume`), so a killed call resumes, and the stage, once an arm's recipe is adopted,
-reads back the fits it would make again instead of refitting them.
+recipe with a teacher, `gbm_canonical` unless TEACHERS names others (tart/training/distill.py: the teacher is fit on
+the N training labels only and scores every net; TART fits the true labels of the N nets plus the teacher's scores
+of UNLABELLED other nets, a seeded sample or all) for EPOCHS passes over that enlarged set, so one epoch costs (N +
+UNLABELLED) / N epochs of the `train` recipe itself (no teacher, `train.epochs` passes over the N nets), the arm
+`plain`. Reported per run: validation tau (what a choice may look at), Kendall tau-b against the test label over all
+nets and over the nets not labelled, the teacher's own tau, the student's agreement with the teacher (Kendall tau-b)
+on the unlabelled nets, and a rank blend of student and teacher weighted on the validation nets
+(`blend_with_teacher`). Fits the `tart_grid` report holds for an arm's recipe (the pipeline's own recipe, with or
+without a teacher) are read from it, not fit again; their agreement is not recorded. The table grows: each run
+records its recipe, and the runs of an earlier call (reports/benchmarks/distill.json) whose recipe is still what
+their arm stands for are kept, so a call fits only the arms, sizes and seeds nobody has fit yet. Each fit keeps its
+training state and its finished result in the `tart_grid` stage's state directory (`paths.resume`), so a killed call
+resumes, and the stage, once an arm's recipe is adopted, reads back the fits it would make again instead of
+refitting them.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 from scipy import stats
@@ -42,7 +44,8 @@ from tart.training.tart_grid import (
     unlabelled_nets,
 )
 
-TEACHER = "gbm_canonical"
+DEFAULT_TEACHER = "gbm_canonical"  # the teacher of arms whose name names none (the benchmark's first one)
+TEACHERS = tuple(t for t in get_args(Train.model_fields["teacher"].annotation) if t != "none")
 BLEND_WEIGHTS = np.round(np.linspace(0, 1, 11), 2)  # the student's share of a blend with its teacher
 
 
@@ -59,19 +62,26 @@ def blend_with_teacher(student: np.ndarray, teacher: np.ndarray, val: slice, val
             "blend_kendall_tau_b": kendall_tau_b(w * s + (1 - w) * t, test_y)}  # fmt: skip
 
 
-def arm_name(epochs: int, unlabelled: int | None) -> str:
-    return f"distill_e{epochs}_{'all' if unlabelled is None else unlabelled}"
+def arm_name(epochs: int, unlabelled: int | None, teacher: str = DEFAULT_TEACHER) -> str:
+    """`distill_e<epochs>_<all|unlabelled nets>`, then `_<teacher>` unless it is the default teacher (so the arms
+    measured before the benchmark offered others keep their names)."""
+    if teacher not in TEACHERS:
+        raise ValueError(f"teacher {teacher!r}: expected one of {', '.join(TEACHERS)}")
+    suffix = "" if teacher == DEFAULT_TEACHER else f"_{teacher}"
+    return f"distill_e{epochs}_{'all' if unlabelled is None else unlabelled}{suffix}"
 
 
 def arm_recipe(arm: str, plain: Train) -> Train:
     """The recipe an arm name stands for under the `train` section `plain` (see `arm_name`)."""
     if arm == "plain":
         return plain
-    match = re.fullmatch(r"distill_e(\d+)_(all|\d+)", arm)
+    others = "|".join(t for t in TEACHERS if t != DEFAULT_TEACHER)  # the default teacher is never named
+    match = re.fullmatch(rf"distill_e(\d+)_(all|\d+)(?:_({others}))?", arm)
     if match is None:
-        raise ValueError(f"arm {arm!r}: expected 'plain' or distill_e<epochs>_<all|unlabelled nets>")
-    epochs, count = match.groups()
-    return plain.model_copy(update={"teacher": TEACHER, "epochs": int(epochs),
+        raise ValueError(f"arm {arm!r}: expected 'plain' or distill_e<epochs>_<all|unlabelled nets>[_<teacher>], "
+                         f"the teacher one of {', '.join(TEACHERS)}")  # fmt: skip
+    epochs, count, teacher = match.groups()
+    return plain.model_copy(update={"teacher": teacher or DEFAULT_TEACHER, "epochs": int(epochs),
                                     "unlabelled": None if count == "all" else int(count)})  # fmt: skip
 
 
@@ -101,23 +111,31 @@ def earlier_runs(path: Path | None, plain: Train) -> list[dict]:
 def distill_benchmark(p: Params, sizes: list[int], seeds: list[int], epochs: list[int],
                       unlabelled: list[int | None], workers: int = 2,
                       grid_report: Path = Path("reports/tart_grid.json"),
-                      previous: Path | None = None) -> dict:  # fmt: skip
+                      previous: Path | None = None,
+                      teachers: tuple[str, ...] = (DEFAULT_TEACHER,)) -> dict:  # fmt: skip
+    """Fit every arm (EPOCHS x UNLABELLED x `teachers`, and `plain`) at every size and seed no report holds yet;
+    the runs of every arm measured so far, the teachers' scores and a summary per size and arm."""
     if p.train.aux_targets:
         raise ValueError("distill compares single-head fits: set train.aux_targets to []")
     if p.train.teacher != "none":  # the plain arm is the `train` recipe itself
         raise ValueError(f"distill compares the train recipe without a teacher against taught variants of it; "
                          f"train.teacher is {p.train.teacher!r}: set it to none (and epochs to the plain schedule)")
+    unknown = [t for t in teachers if t not in TEACHERS]
+    if unknown:
+        raise ValueError(f"teacher {', '.join(map(repr, unknown))}: expected one of {', '.join(TEACHERS)}")
     y, test_y, transfer = protocol_labels(p.paths.labels, p.train, p.evaluate.test_label)
     val_size = p.split.val_size
     for n in sizes:
         if n + val_size >= len(test_y):
             raise ValueError(f"train size {n} + {val_size} validation nets: only {len(test_y)} nets")
-    taught = p.train.model_copy(update={"teacher": TEACHER})
     threads = max(1, p.train.threads // workers)
     earlier = earlier_runs(previous, p.train)
     all_sizes = sorted(set(sizes) | {r["n_train"] for r in earlier})  # the table's, earlier calls' sizes included
     all_seeds = sorted(set(seeds) | {r["seed"] for r in earlier})
-    teachers = grid_teachers(p.paths.labels, {n: taught for n in all_sizes}, y[:, 0], all_seeds, p.split.val_size)
+    kinds = {arm_recipe(r["arm"], p.train).teacher for r in earlier} | set(teachers)
+    scores = {kind: grid_teachers(p.paths.labels, {n: p.train.model_copy(update={"teacher": kind}) for n in all_sizes},
+                                  y[:, 0], all_seeds, p.split.val_size)
+              for kind in TEACHERS if kind in kinds}  # fmt: skip
 
     def recorded(recipe: Train, arm: str) -> dict[tuple[int, int], dict]:
         # fits the tart_grid report already holds (it runs the `train` recipe, with or without a teacher), then
@@ -146,15 +164,16 @@ def distill_benchmark(p: Params, sizes: list[int], seeds: list[int], epochs: lis
         for n in sizes:
             for seed in seeds:
                 if (n, seed) not in known:
-                    teacher = None if recipe.teacher == "none" else teachers[n, seed]
+                    teacher = None if recipe.teacher == "none" else scores[recipe.teacher][n, seed]
                     jobs.append(GridFit(cfg, n, seed, val_size, y, test_y, transfer, teacher=teacher,
                                         state_dir=state_dir))
                     arms.append(arm)
 
-    for e in epochs:
-        for count in unlabelled:
-            arm = arm_name(e, count)
-            add_arm(arm_recipe(arm, p.train), arm)
+    for kind in teachers:
+        for e in epochs:
+            for count in unlabelled:
+                arm = arm_name(e, count, kind)
+                add_arm(arm_recipe(arm, p.train), arm)
     add_arm(p.train, "plain")
     # earlier runs of the arms and sizes not asked for this time stay in the table
     runs.extend(r for r in earlier if not (r["arm"] in asked and r["n_train"] in sizes and r["seed"] in seeds))
@@ -171,13 +190,13 @@ def distill_benchmark(p: Params, sizes: list[int], seeds: list[int], epochs: lis
                      "from": "this benchmark", "recipe": recipe})  # fmt: skip
         print(f"{arm} n={run['n_train']} seed={run['seed']}: val {run['val_kendall_tau_b']:.4f}, "
               f"test {run['kendall_tau_b']:.4f} ({run['fit_seconds']:.0f} s)", flush=True)  # fmt: skip
-    teacher_rows = [{"n_train": n, "seed": s, **score_run(t, test_y, n, transfer),
+    teacher_rows = [{"teacher": kind, "n_train": n, "seed": s, **score_run(t, test_y, n, transfer),
                      "val_kendall_tau_b": kendall_tau_b(t[n:n + val_size], y[n:n + val_size, 0])}
-                    for (n, s), t in teachers.items()]  # fmt: skip
+                    for kind, by_fit in scores.items() for (n, s), t in by_fit.items()]  # fmt: skip
     runs.sort(key=table_order)
-    return {"train_label": p.train.target, "test_label": p.evaluate.test_label, "teacher": TEACHER,
+    return {"train_label": p.train.target, "test_label": p.evaluate.test_label, "default_teacher": DEFAULT_TEACHER,
             "seeds": all_seeds, "plain_epochs": p.train.epochs, "threads_per_fit": threads, "workers": workers,
-            "teachers": sorted(teacher_rows, key=lambda r: (r["n_train"], r["seed"])),
+            "teachers": sorted(teacher_rows, key=lambda r: (TEACHERS.index(r["teacher"]), r["n_train"], r["seed"])),
             "summary": summarize_arms(runs, all_sizes),
             "runs": runs}  # fmt: skip
 
@@ -228,10 +247,11 @@ def distill_markdown(result: dict) -> str:
         weight = np.median([r["blend_student_weight"] for r in group])
         return f"{cell(entry, 'blend_kendall_tau_b')} (weight {weight:g}{fits})"
 
-    lines = [f"TART fit to the `{result['train_label']}` labels of the first N nets plus the scores a "
-             f"`{result['teacher']}` teacher (fit on the same labels only) gives unlabelled nets; Kendall tau-b "
-             f"against `{result['test_label']}` (mean ± std over seeds {result['seeds']}). Arms are named "
-             f"`distill_e<epochs>_<unlabelled nets>`; `plain` is the recipe without a teacher "
+    lines = [f"TART fit to the `{result['train_label']}` labels of the first N nets plus the scores a teacher (fit "
+             "on the same labels only) gives unlabelled nets; Kendall tau-b against "
+             f"`{result['test_label']}` (mean ± std over seeds {result['seeds']}). Arms are named "
+             f"`distill_e<epochs>_<unlabelled nets>`, taught by `{result['default_teacher']}`, or "
+             "`distill_e<epochs>_<unlabelled nets>_<teacher>`; `plain` is the recipe without a teacher "
              f"({result['plain_epochs']} epochs over the training nets). Choose on the validation column "
              "only. Agreement: Kendall tau-b between the student's and its teacher's scores of the unlabelled nets, "
              "for the fits this benchmark made (`-`: read from the `tart_grid` report, which does not record it). "
@@ -249,9 +269,8 @@ def distill_markdown(result: dict) -> str:
             lines.append(f"| {n} | {arm} | {e['seeds']} | {cell(e, 'val_kendall_tau_b')} | "
                          f"{cell(e, 'kendall_tau_b')} | {cell(e, 'kendall_tau_b_remainder')} | {agreement(e)} | "
                          f"{best_epoch(n, arm)} | {blend(n, arm, e)} | {e['fit_seconds_median']:,.0f} |")  # fmt: skip
-    lines += ["", "Teachers (the same seeds):", "", "| training nets | seed | validation tau | teacher tau, all nets |",
-              "|---|---|---|---|"]  # fmt: skip
-    lines += [f"| {t['n_train']} | {t['seed']} | {t['val_kendall_tau_b']:.4f} | {t['kendall_tau_b']:.4f} |"
-              if "val_kendall_tau_b" in t else f"| {t['n_train']} | {t['seed']} | - | {t['kendall_tau_b']:.4f} |"
-              for t in result["teachers"]]  # fmt: skip
+    lines += ["", "Teachers (the same seeds):", "",
+              "| teacher | training nets | seed | validation tau | teacher tau, all nets |", "|---|---|---|---|---|"]
+    lines += [f"| {t['teacher']} | {t['n_train']} | {t['seed']} | {t['val_kendall_tau_b']:.4f} | "
+              f"{t['kendall_tau_b']:.4f} |" for t in result["teachers"]]  # fmt: skip
     return "\n".join(lines)

@@ -45,8 +45,8 @@ def test_every_arm_fits_and_unlabelled_labels_never_reach_a_model(tmp_path):
     assert rows["distill_e4_all"][8] == (f"{taught['blend_kendall_tau_b']:.4f} ± 0.0000 "
                                          f"(weight {taught['blend_student_weight']:g})")  # fmt: skip
     assert rows["plain"][8] == "-" and "blend_kendall_tau_b" not in runs["plain"]
-    teacher_rows = [line for line in markdown.splitlines() if line.startswith("| 20 | 0 |")]
-    assert teacher_rows == [f"| 20 | 0 | {result['teachers'][0]['val_kendall_tau_b']:.4f} | "
+    teacher_rows = [line for line in markdown.splitlines() if line.startswith("| gbm_canonical | 20 | 0 |")]
+    assert teacher_rows == [f"| gbm_canonical | 20 | 0 | {result['teachers'][0]['val_kendall_tau_b']:.4f} | "
                             f"{result['teachers'][0]['kendall_tau_b']:.4f} |"]  # fmt: skip
 
     # Scramble the training label of every net past the validation ones: no model may change.
@@ -118,8 +118,38 @@ def test_an_arm_name_stands_for_one_recipe(tmp_path):
     recipe = arm_recipe(arm_name(8, 500), p.train)
     assert (recipe.teacher, recipe.epochs, recipe.unlabelled) == ("gbm_canonical", 8, 500)
     assert arm_recipe(arm_name(4, None), p.train).unlabelled is None
-    with pytest.raises(ValueError, match="arm 'taught': expected 'plain' or distill_e<epochs>"):
-        arm_recipe("taught", p.train)
+    assert arm_name(32, None, "gp_gbm_canonical") == "distill_e32_all_gp_gbm_canonical"
+    recipe = arm_recipe("distill_e32_all_gp_gbm_canonical", p.train)
+    assert (recipe.teacher, recipe.epochs, recipe.unlabelled) == ("gp_gbm_canonical", 32, None)
+    for bad in ("taught", "distill_e4_all_gbm_canonical", "distill_e4_all_none"):  # the default is never named
+        with pytest.raises(ValueError, match=f"arm '{bad}': expected 'plain' or distill_e<epochs>"):
+            arm_recipe(bad, p.train)
+    with pytest.raises(ValueError, match="teacher 'none': expected one of gbm_canonical, gp_gbm_canonical"):
+        arm_name(4, None, "none")
+
+
+def test_each_teacher_asked_for_is_an_arm_taught_by_its_own_scores(tmp_path):
+    p = with_archs(tmp_path)
+    none = tmp_path / "none.json"
+    result = distill_benchmark(p, [20], [0], [2], [None], workers=1, grid_report=none,
+                               teachers=("gbm_canonical", "gp_gbm_canonical"))  # fmt: skip
+    runs = {r["arm"]: r for r in result["runs"]}
+    assert set(runs) == {"distill_e2_all", "distill_e2_all_gp_gbm_canonical", "plain"}
+    assert runs["distill_e2_all_gp_gbm_canonical"]["recipe"]["teacher"] == "gp_gbm_canonical"
+    teachers = {t["teacher"]: t for t in result["teachers"]}
+    assert set(teachers) == {"gbm_canonical", "gp_gbm_canonical"}
+    assert teachers["gbm_canonical"]["kendall_tau_b"] != teachers["gp_gbm_canonical"]["kendall_tau_b"]
+    assert runs["distill_e2_all"]["kendall_tau_b"] != runs["distill_e2_all_gp_gbm_canonical"]["kendall_tau_b"]
+    assert "| gp_gbm_canonical | 20 | 0 |" in distill_markdown(result)
+
+    # A later call for the default teacher alone keeps the other teacher's arm, and its teacher's rows.
+    earlier = tmp_path / "distill.json"
+    earlier.write_text(json.dumps(result))
+    again = distill_benchmark(p, [20], [0], [3], [None], workers=1, grid_report=none, previous=earlier)
+    assert {r["arm"] for r in again["runs"]} == set(runs) | {"distill_e3_all"}
+    assert {t["teacher"] for t in again["teachers"]} == {"gbm_canonical", "gp_gbm_canonical"}
+    with pytest.raises(ValueError, match="teacher 'gp': expected one of gbm_canonical, gp_gbm_canonical"):
+        distill_benchmark(p, [20], [0], [2], [None], workers=1, grid_report=none, teachers=("gp",))
 
 
 def test_the_table_lists_taught_arms_by_passes_then_the_plain_recipe():
