@@ -120,9 +120,8 @@ def distill_benchmark(p: Params, sizes: list[int], seeds: list[int], epochs: lis
     if p.train.teacher != "none":  # the plain arm is the `train` recipe itself
         raise ValueError(f"distill compares the train recipe without a teacher against taught variants of it; "
                          f"train.teacher is {p.train.teacher!r}: set it to none (and epochs to the plain schedule)")
-    unknown = [t for t in teachers if t not in TEACHERS]
-    if unknown:
-        raise ValueError(f"teacher {', '.join(map(repr, unknown))}: expected one of {', '.join(TEACHERS)}")
+    # named first: `arm_name` refuses an unknown teacher before any teacher is fit
+    taught_arms = [arm_name(e, count, kind) for kind in teachers for e in epochs for count in unlabelled]
     y, test_y, transfer = protocol_labels(p.paths.labels, p.train, p.evaluate.test_label)
     val_size = p.split.val_size
     for n in sizes:
@@ -169,11 +168,8 @@ def distill_benchmark(p: Params, sizes: list[int], seeds: list[int], epochs: lis
                                         state_dir=state_dir))
                     arms.append(arm)
 
-    for kind in teachers:
-        for e in epochs:
-            for count in unlabelled:
-                arm = arm_name(e, count, kind)
-                add_arm(arm_recipe(arm, p.train), arm)
+    for arm in taught_arms:
+        add_arm(arm_recipe(arm, p.train), arm)
     add_arm(p.train, "plain")
     # earlier runs of the arms and sizes not asked for this time stay in the table
     runs.extend(r for r in earlier if not (r["arm"] in asked and r["n_train"] in sizes and r["seed"] in seeds))
