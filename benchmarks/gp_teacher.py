@@ -17,7 +17,7 @@ whichever validates better; with the library's kernel, the mix must score exactl
 TART is fit with that recipe (`tart_grid.recipe` of the size) to the pick's scores instead, and set beside the grid's
 own fits of the same seeds; students an earlier call fit with the same teacher and recipe stay in the table, so seeds
 can be added call by call (each fit's state sits in the grid's state directory, so a killed call resumes). Where the
-grid names the mix (781 nets), its own fits are the mix's students, and the table keeps the earlier ones with the
+grid names the mix (both sizes), its own fits are the mix's students, and the table keeps the earlier ones with the
 grid's fits of their time.
 """
 
