@@ -249,35 +249,55 @@ def tau_vs_train_size(entries: list[dict], path: Path) -> None:
     _save(fig, path)
 
 
+def bar_rows(entries: list[dict], sizes: list[int]) -> list[tuple[str, dict[int, dict]]]:
+    """The headline bars' rows, (label, the entry drawn at each size): each family's best variant at each size, then
+    the label ceilings and the published numbers. A family whose best variant is the same at every size is labelled
+    with that variant's name; otherwise with the family's title and each size's variant."""
+    best = {n: {family_of(e["predictor"])[0]: e for e in best_per_family(entries, n)} for n in sizes}
+    rows = []
+    for title, _, _ in FAMILIES:
+        drawn = {n: best[n][title] for n in sizes if title in best[n]}
+        if drawn:
+            names = {e["name"] for e in drawn.values()}
+            variants = ", ".join(f"{VARIANT_LABELS.get(e['predictor'], e['name'])} ({n})" for n, e in drawn.items())
+            rows.append((names.pop() if len(names) == 1 else f"{title}: {variants}", drawn))
+    references = [e for e in entries if e["predictor"] == "ceiling" or e["published"]]
+    return rows + [(e["name"], {n: e for n in sizes}) for e in references]
+
+
 def comparison_bars(entries: list[dict], path: Path) -> None:
-    """The headline comparison: each family's best variant at the largest size, the label ceilings and the
-    published numbers; one bar per training-set size of the table (lighter: the smaller), error bars = std over
-    seeds. Every variant's row is in the comparison table."""
+    """The headline comparison: each family's best variant at each training-set size of the table (lighter: the
+    smaller), the label ceilings and the published numbers; error bars = std over seeds. Every variant's row is in the
+    comparison table."""
     sizes = table_sizes(entries)
-    rows = best_per_family(entries, sizes[-1]) + [e for e in entries if e["predictor"] == "ceiling" or e["published"]]
+    rows = bar_rows(entries, sizes)
     width, handles = 0.8 / len(sizes), []
     fig, ax = plt.subplots(figsize=(11, 1.6 + 0.42 * len(rows)))
     y = np.arange(len(rows))
-    colours = ["black" if e["published"] else "grey" if e["predictor"] == "ceiling"
-               else family_of(e["predictor"])[1] for e in rows]  # fmt: skip
     for k, n in enumerate(sizes):
-        taus = [e["scores"].get(n, {}).get("kendall_tau_b", np.nan) for e in rows]
-        errs = [e["scores"].get(n, {}).get("kendall_tau_b_std") or np.nan for e in rows]  # nan: no error bar
+        drawn = [row.get(n) for _, row in rows]
+        taus = [np.nan if e is None else e["scores"].get(n, {}).get("kendall_tau_b", np.nan) for e in drawn]
+        # nan: no bar (a family without that size) or no error bar (one seed)
+        errs = [np.nan if e is None else e["scores"].get(n, {}).get("kendall_tau_b_std") or np.nan
+                for e in drawn]  # fmt: skip
+        colours = ["white" if e is None else "black" if e["published"] else "grey" if e["predictor"] == "ceiling"
+                   else family_of(e["predictor"])[1] for e in drawn]  # fmt: skip
         alpha = 0.45 + 0.55 * (k + 1) / len(sizes)  # the largest size full strength
         bars = ax.barh(y + k * width, taus, width, xerr=errs, color=colours, alpha=alpha, capsize=2)
         handles.append(Patch(color="grey", alpha=alpha, label=f"{n} training nets"))
-        for bar, entry, tau, err in zip(bars, rows, taus, errs):
+        for bar, entry, tau, err in zip(bars, drawn, taus, errs):
+            if entry is None or np.isnan(tau):
+                continue
             if entry["published"]:
                 bar.set_hatch("//")
                 bar.set_facecolor("white")
                 bar.set_edgecolor("black")
-            if not np.isnan(tau):
-                ax.text(tau + np.nan_to_num(err) + 0.005, bar.get_y() + bar.get_height() / 2, f"{n}: {tau:.3f}",
-                        va="center", fontsize=7)
-    ax.set_yticks(y + width * (len(sizes) - 1) / 2, [e["name"] for e in rows], fontsize=8)
+            ax.text(tau + np.nan_to_num(err) + 0.005, bar.get_y() + bar.get_height() / 2, f"{n}: {tau:.3f}",
+                    va="center", fontsize=7)
+    ax.set_yticks(y + width * (len(sizes) - 1) / 2, [label for label, _ in rows], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("Kendall tau-b vs CIFAR-10 test accuracy (all NB201 nets)")
-    lows = [e["scores"].get(n, {}).get("kendall_tau_b", 1.0) for e in rows for n in sizes]
+    lows = [e["scores"].get(n, {}).get("kendall_tau_b", 1.0) for _, row in rows for n, e in row.items()]
     ax.set_xlim(max(0.0, math.floor(10 * min(lows)) / 10 - 0.1), 1.0)
     ax.legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=len(sizes), frameon=False)
     ax.set_title("NAS-Bench-201: best variant of each family, ceilings, published (hatched: not run here)",

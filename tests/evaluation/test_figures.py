@@ -3,7 +3,7 @@ each family's best variant."""
 
 import pytest
 
-from tart.evaluation.figures import best_per_family, family_of, tau_vs_train_size, variant_styles
+from tart.evaluation.figures import bar_rows, best_per_family, family_of, tau_vs_train_size, variant_styles
 
 
 def entry(predictor, taus, published=False):
@@ -42,3 +42,17 @@ def test_headline_keeps_each_familys_best_variant_at_the_largest_size():
 def test_a_predictor_outside_every_family_is_named(tmp_path):
     with pytest.raises(ValueError, match="no figure family for predictor 'mystery'"):
         tau_vs_train_size([*ENTRIES, entry("mystery", {781: 0.5})], tmp_path / "tau.png")
+
+
+def test_bars_take_each_familys_best_variant_at_each_size_and_name_it_where_it_changes():
+    mixed = [
+        *ENTRIES,
+        entry("gp_canonical", {781: 0.865, 1563: 0.880}),
+        entry("gp_gbm_canonical", {781: 0.868, 1563: 0.879}),
+    ]
+    rows = dict(bar_rows(mixed, [781, 1563]))
+    label = "Gaussian process: mixed with gradient boosting (781), function-class cell features (1563)"
+    assert {n: e["predictor"] for n, e in rows[label].items()} == {781: "gp_gbm_canonical", 1563: "gp_canonical"}
+    assert {n: e["predictor"] for n, e in rows["tart_ensemble"].items()} == {781: "tart_ensemble",
+                                                                             1563: "tart_ensemble"}  # fmt: skip
+    assert list(rows)[-2:] == ["ceiling", "published"]
