@@ -135,10 +135,10 @@ def _rebuild_floor(p: Params, argv: list[str]) -> dict:
 
 def _distill(p: Params, argv: list[str]) -> dict:
     unlabelled = [None if a == "all" else int(a) for a in (argv[3] if len(argv) > 3 else "all").split(",")]
-    teachers = tuple((argv[4] if len(argv) > 4 else "gbm_canonical").split(","))
+    teachers = {"teachers": tuple(argv[4].split(","))} if len(argv) > 4 else {}  # else distill's DEFAULT_TEACHER
     return _load("benchmarks.distill:distill_benchmark")(
         p, _ints(argv, 0, "781,1563"), _ints(argv, 1, "0"), _ints(argv, 2, "4,8"), unlabelled,
-        previous=BENCHMARK_DIR / "distill.json", teachers=teachers,
+        previous=BENCHMARK_DIR / "distill.json", **teachers,
     )
 
 
