@@ -136,9 +136,11 @@ def _rebuild_floor(p: Params, argv: list[str]) -> dict:
 def _distill(p: Params, argv: list[str]) -> dict:
     unlabelled = [None if a == "all" else int(a) for a in (argv[3] if len(argv) > 3 else "all").split(",")]
     teachers = {"teachers": tuple(argv[4].split(","))} if len(argv) > 4 else {}  # else distill's DEFAULT_TEACHER
+    # "-" is the taught recipe unchanged, any other name a STUDENT_VARIANTS change of it
+    variants = {"variants": tuple(None if v == "-" else v for v in argv[5].split(","))} if len(argv) > 5 else {}
     return _load("benchmarks.distill:distill_benchmark")(
         p, _ints(argv, 0, "781,1563"), _ints(argv, 1, "0"), _ints(argv, 2, "4,8"), unlabelled,
-        previous=BENCHMARK_DIR / "distill.json", **teachers,
+        previous=BENCHMARK_DIR / "distill.json", **teachers, **variants,
     )
 
 
@@ -192,8 +194,8 @@ BENCHMARKS: dict[str, Benchmark] = {
                                 _seeded("benchmarks.function_input:function_input_benchmark", "0,1,2",
                                         [781, 1563]),
                                 "benchmarks.function_input:function_input_markdown"),
-    "distill": Benchmark("distill", "distill [SIZES [SEEDS [EPOCHS [UNLABELLED [TEACHERS]]]]]  # TART taught on "
-                         "unlabelled nets (781,1563; 0; 4,8; all; gbm_canonical)", _distill,
+    "distill": Benchmark("distill", "distill [SIZES [SEEDS [EPOCHS [UNLABELLED [TEACHERS [VARIANTS]]]]]]  # TART "
+                         "taught on unlabelled nets (781,1563; 0; 4,8; all; gbm_canonical; -)", _distill,
                          "benchmarks.distill:distill_markdown"),
     "learning-curve": Benchmark("learning_curve", "learning-curve [SIZES [SEEDS]]  # beyond 10% (3125,6250; 0)",
                                 _learning_curve, "benchmarks.learning_curve:learning_curve_markdown"),

@@ -1,5 +1,5 @@
 """Does TART gain from learning a teacher's scores of the nets nobody labelled?
-(`python -m benchmarks distill [SIZES [SEEDS [EPOCHS [UNLABELLED [TEACHERS]]]]]`)
+(`python -m benchmarks distill [SIZES [SEEDS [EPOCHS [UNLABELLED [TEACHERS [VARIANTS]]]]]]`)
 
 The protocol labels the first N NB201 nets and holds the next `split.val_size` out for model selection; the other
 ~14,000 architectures are known but unlabelled, and the protocol lets a predictor use them. Each arm is the `train`
@@ -10,8 +10,10 @@ UNLABELLED) / N epochs of the `train` recipe itself (no teacher, `train.epochs` 
 `plain`. Reported per run: validation tau (what a choice may look at), Kendall tau-b against the test label over all
 nets and over the nets not labelled, the teacher's own tau, the student's agreement with the teacher (Kendall tau-b)
 on the unlabelled nets, and a rank blend of student and teacher weighted on the validation nets
-(`blend_with_teacher`). Fits the `tart_grid` report holds for an arm's recipe (the pipeline's own recipe, with or
-without a teacher) are read from it, not fit again; their agreement is not recorded. The table grows: each run
+(`blend_with_teacher`). VARIANTS names changes of the student itself (`STUDENT_VARIANTS`: its averaging, loss,
+input or width), each an arm of every taught recipe asked for; `-` is the recipe unchanged. Fits the `tart_grid`
+report holds for an arm's recipe (the pipeline's own recipe, with or without a teacher) are read from it, not fit
+again; their agreement is not recorded. The table grows: each run
 records its recipe, and the runs of an earlier call (reports/benchmarks/distill.json) whose recipe is still what
 their arm stands for are kept, so a call fits only the arms, sizes and seeds nobody has fit yet. Each fit keeps its
 training state and its finished result in the `tart_grid` stage's state directory (`paths.resume`), so a killed call
@@ -45,6 +47,14 @@ from tart.training.tart_grid import (
 )
 
 DEFAULT_TEACHER = "gbm_canonical"  # the teacher of arms whose name names none (the benchmark's first one)
+# Changes of the student, tried on a taught recipe: can a student follow its teacher more closely, or learn what the
+# teacher's features miss? An arm `<taught arm>+<name>` is the taught recipe with these `train` keys replaced.
+STUDENT_VARIANTS: dict[str, dict] = {
+    "ema": {"ema": 0.99},  # validate and keep an average of the weights: a smoother copy of the teacher
+    "rank": {"rank_weight": 1.0},  # ten times the pairwise ranking loss: the order is what tau scores
+    "cells": {"channels": ["tokens", "shape_tokens", "near_tokens", "far_tokens", "cell_tokens"]},  # cell identity
+    "wide": {"d_model": 128, "d_ff": 256},  # twice the width
+}
 TEACHERS = tuple(t for t in get_args(Train.model_fields["teacher"].annotation) if t != "none")
 BLEND_WEIGHTS = np.round(np.linspace(0, 1, 11), 2)  # the student's share of a blend with its teacher
 
@@ -62,12 +72,14 @@ def blend_with_teacher(student: np.ndarray, teacher: np.ndarray, val: slice, val
             "blend_kendall_tau_b": kendall_tau_b(w * s + (1 - w) * t, test_y)}  # fmt: skip
 
 
-def arm_name(epochs: int, unlabelled: int | None, teacher: str = DEFAULT_TEACHER) -> str:
+def arm_name(epochs: int, unlabelled: int | None, teacher: str = DEFAULT_TEACHER, variant: str | None = None) -> str:
     """`distill_e<epochs>_<all|unlabelled nets>`, then `_<teacher>` unless it is the default teacher (so the arms
-    measured before the benchmark offered others keep their names)."""
+    measured before the benchmark offered others keep their names), then `+<variant>` for a `STUDENT_VARIANTS` one."""
     if teacher not in TEACHERS:
         raise ValueError(f"teacher {teacher!r}: expected one of {', '.join(TEACHERS)}")
-    suffix = "" if teacher == DEFAULT_TEACHER else f"_{teacher}"
+    if variant is not None and variant not in STUDENT_VARIANTS:
+        raise ValueError(f"student variant {variant!r}: expected one of {', '.join(STUDENT_VARIANTS)}")
+    suffix = ("" if teacher == DEFAULT_TEACHER else f"_{teacher}") + ("" if variant is None else f"+{variant}")
     return f"distill_e{epochs}_{'all' if unlabelled is None else unlabelled}{suffix}"
 
 
@@ -76,13 +88,16 @@ def arm_recipe(arm: str, plain: Train) -> Train:
     if arm == "plain":
         return plain
     others = "|".join(t for t in TEACHERS if t != DEFAULT_TEACHER)  # the default teacher is never named
-    match = re.fullmatch(rf"distill_e(\d+)_(all|\d+)(?:_({others}))?", arm)
+    variants = "|".join(map(re.escape, STUDENT_VARIANTS))
+    match = re.fullmatch(rf"distill_e(\d+)_(all|\d+)(?:_({others}))?(?:\+({variants}))?", arm)
     if match is None:
-        raise ValueError(f"arm {arm!r}: expected 'plain' or distill_e<epochs>_<all|unlabelled nets>[_<teacher>], "
-                         f"the teacher one of {', '.join(TEACHERS)}")  # fmt: skip
-    epochs, count, teacher = match.groups()
+        raise ValueError(f"arm {arm!r}: expected 'plain' or distill_e<epochs>_<all|unlabelled nets>[_<teacher>]"
+                         f"[+<variant>], the teacher one of {', '.join(TEACHERS)}, the variant one of "
+                         f"{', '.join(STUDENT_VARIANTS)}")  # fmt: skip
+    epochs, count, teacher, variant = match.groups()
     return plain.model_copy(update={"teacher": teacher or DEFAULT_TEACHER, "epochs": int(epochs),
-                                    "unlabelled": None if count == "all" else int(count)})  # fmt: skip
+                                    "unlabelled": None if count == "all" else int(count),
+                                    **STUDENT_VARIANTS.get(variant, {})})  # fmt: skip
 
 
 def table_order(run: dict) -> tuple:
@@ -112,16 +127,19 @@ def distill_benchmark(p: Params, sizes: list[int], seeds: list[int], epochs: lis
                       unlabelled: list[int | None], workers: int = 2,
                       grid_report: Path = Path("reports/tart_grid.json"),
                       previous: Path | None = None,
-                      teachers: tuple[str, ...] = (DEFAULT_TEACHER,)) -> dict:  # fmt: skip
-    """Fit every arm (EPOCHS x UNLABELLED x `teachers`, and `plain`) at every size and seed no report holds yet;
-    the runs of every arm measured so far, the teachers' scores and a summary per size and arm."""
+                      teachers: tuple[str, ...] = (DEFAULT_TEACHER,),
+                      variants: tuple[str | None, ...] = (None,)) -> dict:  # fmt: skip
+    """Fit every arm (EPOCHS x UNLABELLED x `teachers` x `variants`, None for the taught recipe unchanged, and
+    `plain`) at every size and seed no report holds yet; the runs of every arm measured so far, the teachers' scores
+    and a summary per size and arm."""
     if p.train.aux_targets:
         raise ValueError("distill compares single-head fits: set train.aux_targets to []")
     if p.train.teacher != "none":  # the plain arm is the `train` recipe itself
         raise ValueError(f"distill compares the train recipe without a teacher against taught variants of it; "
                          f"train.teacher is {p.train.teacher!r}: set it to none (and epochs to the plain schedule)")
     # named first: `arm_name` refuses an unknown teacher before any teacher is fit
-    taught_arms = [arm_name(e, count, kind) for kind in teachers for e in epochs for count in unlabelled]
+    taught_arms = [arm_name(e, count, kind, variant)
+                   for kind in teachers for e in epochs for count in unlabelled for variant in variants]
     y, test_y, transfer = protocol_labels(p.paths.labels, p.train, p.evaluate.test_label)
     val_size = p.split.val_size
     for n in sizes:
@@ -190,7 +208,9 @@ def distill_benchmark(p: Params, sizes: list[int], seeds: list[int], epochs: lis
                      "val_kendall_tau_b": kendall_tau_b(t[n:n + val_size], y[n:n + val_size, 0])}
                     for kind, by_fit in scores.items() for (n, s), t in by_fit.items()]  # fmt: skip
     runs.sort(key=table_order)
+    measured = {r["arm"].partition("+")[2] for r in runs} - {""}
     return {"train_label": p.train.target, "test_label": p.evaluate.test_label, "default_teacher": DEFAULT_TEACHER,
+            "student_variants": {name: STUDENT_VARIANTS[name] for name in STUDENT_VARIANTS if name in measured},
             "seeds": all_seeds, "plain_epochs": p.train.epochs, "threads_per_fit": threads, "workers": workers,
             "teachers": sorted(teacher_rows, key=lambda r: (TEACHERS.index(r["teacher"]), r["n_train"], r["seed"])),
             "summary": summarize_arms(runs, all_sizes),
@@ -256,6 +276,8 @@ def distill_markdown(result: dict) -> str:
              "the student's weight (0 to 1 by 0.1, median over the seeds in brackets) chosen on the validation nets; "
              "a weight of 0 is the teacher alone, so a blend above the teacher says the student learned something "
              "the teacher's features miss (`-`: fits made before this column).",
+             *([""] + [f"`+{name}`: the taught recipe with `{json.dumps(update)}`." for name, update in
+                       result.get("student_variants", {}).items()] if result.get("student_variants") else []),
              "",
              "| training nets | arm | seeds | validation tau | test tau, all nets | not labelled | agreement with "
              "teacher | best epoch | blended with its teacher | seconds per fit |",

@@ -1,6 +1,7 @@
 """The distillation benchmark on synthetic tokens labelled with real NB201 cells (its numbers come from
 `python -m benchmarks distill`)."""
 
+import importlib
 import json
 import shutil
 
@@ -11,6 +12,7 @@ import pytest
 from helpers import with_archs
 
 from benchmarks.distill import (
+    STUDENT_VARIANTS,
     arm_name,
     arm_recipe,
     blend_with_teacher,
@@ -175,3 +177,35 @@ def test_a_blend_weighs_the_student_by_what_it_adds_on_the_validation_nets():
     blend = blend_with_teacher(own_errors, teacher, val, truth[val], truth)
     assert 0.3 <= blend["blend_student_weight"] <= 0.7
     assert blend["blend_kendall_tau_b"] > max(kendall_tau_b(teacher, truth), kendall_tau_b(own_errors, truth)) + 0.03
+
+
+def test_a_student_variant_is_its_taught_arm_with_the_variant_keys_replaced(tmp_path):
+    p = with_archs(tmp_path)
+    assert arm_name(32, None, "gp_gbm_canonical", "ema") == "distill_e32_all_gp_gbm_canonical+ema"
+    recipe = arm_recipe("distill_e32_all_gp_gbm_canonical+ema", p.train)
+    base = arm_recipe("distill_e32_all_gp_gbm_canonical", p.train)
+    assert recipe == base.model_copy(update=STUDENT_VARIANTS["ema"]) and recipe != base
+    assert arm_recipe("distill_e4_all+wide", p.train).d_model == STUDENT_VARIANTS["wide"]["d_model"]
+    with pytest.raises(ValueError, match="student variant 'deep': expected one of ema, rank"):
+        arm_name(4, None, variant="deep")
+    with pytest.raises(ValueError, match=r"arm 'distill_e4_all\+deep': expected .*the variant one of ema"):
+        arm_recipe("distill_e4_all+deep", p.train)
+
+    result = distill_benchmark(p, [20], [0], [2], [None], workers=1, grid_report=tmp_path / "none.json",
+                               variants=(None, "rank"))  # fmt: skip
+    runs = {r["arm"]: r for r in result["runs"]}
+    assert list(runs) == ["distill_e2_all", "distill_e2_all+rank", "plain"]  # a variant right after its base arm
+    assert runs["distill_e2_all+rank"]["recipe"]["rank_weight"] == STUDENT_VARIANTS["rank"]["rank_weight"]
+    assert runs["distill_e2_all+rank"]["kendall_tau_b"] != runs["distill_e2_all"]["kendall_tau_b"]
+    assert result["student_variants"] == {"rank": STUDENT_VARIANTS["rank"]}
+    assert '`+rank`: the taught recipe with `{"rank_weight": 1.0}`.' in distill_markdown(result)
+
+
+def test_the_command_line_passes_teachers_and_variants_only_when_given(monkeypatch):
+    dispatch = importlib.import_module("benchmarks.__main__")
+    calls = []
+    monkeypatch.setattr(dispatch, "_load", lambda ref: lambda *args, **kwargs: calls.append(kwargs) or {})
+    dispatch._distill(None, ["781", "0,1", "32", "all"])
+    dispatch._distill(None, ["781", "0,1", "32", "all", "gp_gbm_canonical", "-,ema"])
+    assert "teachers" not in calls[0] and "variants" not in calls[0]  # distill_benchmark's defaults decide
+    assert calls[1]["teachers"] == ("gp_gbm_canonical",) and calls[1]["variants"] == (None, "ema")
