@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import get_args
 
@@ -192,8 +193,7 @@ def distill_benchmark(p: Params, sizes: list[int], seeds: list[int], epochs: lis
     # earlier runs of the arms and sizes not asked for this time stay in the table
     runs.extend(r for r in earlier if not (r["arm"] in asked and r["n_train"] in sizes and r["seed"] in seeds))
     print(f"distill: {len(runs)} runs kept from the tart_grid report and earlier calls, {len(jobs)} to fit", flush=True)
-    results = parallel_map(fit_score_predict, jobs, workers, load_worker_tokens, (p.paths.tokens, p.train))
-    for job, arm, run in zip(jobs, arms, results):
+    for job, arm, run in fit_by_tokens(jobs, arms, p.paths.tokens, workers):
         pred = run.pop("prediction")
         rest = unlabelled_nets(job.n_train, val_size, len(test_y))
         agreement = kendall_tau_b(pred[rest], job.teacher[rest]) if job.teacher is not None else None
@@ -215,6 +215,26 @@ def distill_benchmark(p: Params, sizes: list[int], seeds: list[int], epochs: lis
             "teachers": sorted(teacher_rows, key=lambda r: (TEACHERS.index(r["teacher"]), r["n_train"], r["seed"])),
             "summary": summarize_arms(runs, all_sizes),
             "runs": runs}  # fmt: skip
+
+
+def token_settings(recipe: Train) -> tuple:
+    """What `load_worker_tokens` reads for a recipe: the fits of one worker pool must agree on it, since a fit reads
+    the channels its worker loaded, whatever its recipe names."""
+    return tuple(recipe.channels), recipe.graph_pe, recipe.pe_dim
+
+
+def fit_by_tokens(jobs: list[GridFit], arms: list[str], tokens_dir: Path,
+                  workers: int) -> Iterator[tuple[GridFit, str, dict]]:  # fmt: skip
+    """(job, arm, run) of every job, one worker pool per `token_settings`, each loading the tokens its recipes read
+    (a variant with another input, such as the cell-index channel, gets its own)."""
+    groups: dict[tuple, list[int]] = {}
+    for k, job in enumerate(jobs):
+        groups.setdefault(token_settings(job.cfg), []).append(k)
+    for members in groups.values():
+        fits = parallel_map(fit_score_predict, [jobs[k] for k in members], workers, load_worker_tokens,
+                            (tokens_dir, jobs[members[0]].cfg))  # fmt: skip
+        for k, run in zip(members, fits):
+            yield jobs[k], arms[k], run
 
 
 def summarize_arms(runs: list[dict], sizes: list[int]) -> dict:

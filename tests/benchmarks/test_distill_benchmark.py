@@ -200,6 +200,15 @@ def test_a_student_variant_is_its_taught_arm_with_the_variant_keys_replaced(tmp_
     assert result["student_variants"] == {"rank": STUDENT_VARIANTS["rank"]}
     assert '`+rank`: the taught recipe with `{"rank_weight": 1.0}`.' in distill_markdown(result)
 
+    # A variant reading another input gets workers that load it: else it would fit the base arm's tokens again.
+    without = [c for c in p.train.channels if c != "cell_tokens"]
+    p = p.model_copy(update={"train": p.train.model_copy(update={"channels": without})})
+    cells = distill_benchmark(p, [20], [0], [2], [None], workers=1, grid_report=tmp_path / "none.json",
+                              variants=(None, "cells"))  # fmt: skip
+    runs = {r["arm"]: r for r in cells["runs"]}
+    assert "cell_tokens" in runs["distill_e2_all+cells"]["recipe"]["channels"]
+    assert runs["distill_e2_all+cells"]["kendall_tau_b"] != runs["distill_e2_all"]["kendall_tau_b"]
+
 
 def test_the_command_line_passes_teachers_and_variants_only_when_given(monkeypatch):
     dispatch = importlib.import_module("benchmarks.__main__")
