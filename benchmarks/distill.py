@@ -255,6 +255,26 @@ def summarize_arms(runs: list[dict], sizes: list[int]) -> dict:
     return out
 
 
+def variant_lines(result: dict) -> list[str]:
+    """What each student variant changes, and per size its mean taus beside its base arm's over the same seeds: a
+    variant fit on fewer seeds than its base is judged on the same teachers and seeds, not on the base's mean."""
+    runs = result["runs"]
+    lines = []
+    for name, update in result.get("student_variants", {}).items():
+        lines.append(f"- `+{name}`: the taught recipe with `{json.dumps(update)}`.")
+        for n, arm in dict.fromkeys((r["n_train"], r["arm"]) for r in runs if r["arm"].endswith(f"+{name}")):
+            own = [r for r in runs if r["n_train"] == n and r["arm"] == arm]
+            seeds = {r["seed"] for r in own}
+            base = [r for r in runs if r["n_train"] == n and r["arm"] == arm.partition("+")[0] and r["seed"] in seeds]
+            if len(base) < len(own):
+                continue
+            val, test = (np.mean([r[key] for r in own]) for key in ("val_kendall_tau_b", "kendall_tau_b"))
+            base_val, base_test = (np.mean([r[key] for r in base]) for key in ("val_kendall_tau_b", "kendall_tau_b"))
+            lines.append(f"  At {n} nets, seeds {sorted(seeds)}: validation {val:.4f} against its base arm's "
+                         f"{base_val:.4f} on the same seeds (test {test:.4f} against {base_test:.4f}).")
+    return [""] + lines if lines else []
+
+
 def distill_markdown(result: dict) -> str:
     def cell(entry: dict, key: str) -> str:
         value = entry[key]
@@ -296,8 +316,7 @@ def distill_markdown(result: dict) -> str:
              "the student's weight (0 to 1 by 0.1, median over the seeds in brackets) chosen on the validation nets; "
              "a weight of 0 is the teacher alone, so a blend above the teacher says the student learned something "
              "the teacher's features miss (`-`: fits made before this column).",
-             *([""] + [f"`+{name}`: the taught recipe with `{json.dumps(update)}`." for name, update in
-                       result.get("student_variants", {}).items()] if result.get("student_variants") else []),
+             *variant_lines(result),
              "",
              "| training nets | arm | seeds | validation tau | test tau, all nets | not labelled | agreement with "
              "teacher | best epoch | blended with its teacher | seconds per fit |",

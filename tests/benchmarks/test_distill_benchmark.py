@@ -198,7 +198,12 @@ def test_a_student_variant_is_its_taught_arm_with_the_variant_keys_replaced(tmp_
     assert runs["distill_e2_all+rank"]["recipe"]["rank_weight"] == STUDENT_VARIANTS["rank"]["rank_weight"]
     assert runs["distill_e2_all+rank"]["kendall_tau_b"] != runs["distill_e2_all"]["kendall_tau_b"]
     assert result["student_variants"] == {"rank": STUDENT_VARIANTS["rank"]}
-    assert '`+rank`: the taught recipe with `{"rank_weight": 1.0}`.' in distill_markdown(result)
+    markdown = distill_markdown(result)
+    assert '- `+rank`: the taught recipe with `{"rank_weight": 1.0}`.' in markdown
+    own, base = runs["distill_e2_all+rank"], runs["distill_e2_all"]
+    assert (f"At 20 nets, seeds [0]: validation {own['val_kendall_tau_b']:.4f} against its base arm's "
+            f"{base['val_kendall_tau_b']:.4f} on the same seeds (test {own['kendall_tau_b']:.4f} against "
+            f"{base['kendall_tau_b']:.4f}).") in markdown  # fmt: skip
 
     # A variant reading another input gets workers that load it: else it would fit the base arm's tokens again.
     without = [c for c in p.train.channels if c != "cell_tokens"]
