@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import get_args
 
@@ -49,12 +49,13 @@ from tart.training.tart_grid import (
 
 DEFAULT_TEACHER = "gbm_canonical"  # the teacher of arms whose name names none (the benchmark's first one)
 # Changes of the student, tried on a taught recipe: can a student follow its teacher more closely, or learn what the
-# teacher's features miss? An arm `<taught arm>+<name>` is the taught recipe with these `train` keys replaced.
-STUDENT_VARIANTS: dict[str, dict] = {
-    "ema": {"ema": 0.99},  # validate and keep an average of the weights: a smoother copy of the teacher
-    "rank": {"rank_weight": 1.0},  # ten times the pairwise ranking loss: the order is what tau scores
-    "cells": {"channels": ["tokens", "shape_tokens", "near_tokens", "far_tokens", "cell_tokens"]},  # cell identity
-    "wide": {"d_model": 128, "d_ff": 256},  # twice the width
+# teacher's features miss? An arm `<taught arm>+<name>` is the taught recipe with the `train` keys that the function
+# gives for the plain recipe replaced.
+STUDENT_VARIANTS: dict[str, Callable[[Train], dict]] = {
+    "ema": lambda plain: {"ema": 0.99},  # validate and keep an average of the weights: a smoother copy of the teacher
+    "rank": lambda plain: {"rank_weight": 1.0},  # ten times the pairwise ranking loss: the order is what tau scores
+    "cells": lambda plain: {"channels": list(dict.fromkeys([*plain.channels, "cell_tokens"]))},  # cell identity
+    "wide": lambda plain: {"d_model": 2 * plain.d_model, "d_ff": 2 * plain.d_ff},  # twice the width
 }
 TEACHERS = tuple(t for t in get_args(Train.model_fields["teacher"].annotation) if t != "none")
 BLEND_WEIGHTS = np.round(np.linspace(0, 1, 11), 2)  # the student's share of a blend with its teacher
@@ -98,7 +99,7 @@ def arm_recipe(arm: str, plain: Train) -> Train:
     epochs, count, teacher, variant = match.groups()
     return plain.model_copy(update={"teacher": teacher or DEFAULT_TEACHER, "epochs": int(epochs),
                                     "unlabelled": None if count == "all" else int(count),
-                                    **STUDENT_VARIANTS.get(variant, {})})  # fmt: skip
+                                    **(STUDENT_VARIANTS[variant](plain) if variant else {})})  # fmt: skip
 
 
 def table_order(run: dict) -> tuple:
@@ -210,7 +211,7 @@ def distill_benchmark(p: Params, sizes: list[int], seeds: list[int], epochs: lis
     runs.sort(key=table_order)
     measured = {r["arm"].partition("+")[2] for r in runs} - {""}
     return {"train_label": p.train.target, "test_label": p.evaluate.test_label, "default_teacher": DEFAULT_TEACHER,
-            "student_variants": {name: STUDENT_VARIANTS[name] for name in STUDENT_VARIANTS if name in measured},
+            "student_variants": {name: make(p.train) for name, make in STUDENT_VARIANTS.items() if name in measured},
             "seeds": all_seeds, "plain_epochs": p.train.epochs, "threads_per_fit": threads, "workers": workers,
             "teachers": sorted(teacher_rows, key=lambda r: (TEACHERS.index(r["teacher"]), r["n_train"], r["seed"])),
             "summary": summarize_arms(runs, all_sizes),

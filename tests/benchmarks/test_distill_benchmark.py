@@ -184,8 +184,8 @@ def test_a_student_variant_is_its_taught_arm_with_the_variant_keys_replaced(tmp_
     assert arm_name(32, None, "gp_gbm_canonical", "ema") == "distill_e32_all_gp_gbm_canonical+ema"
     recipe = arm_recipe("distill_e32_all_gp_gbm_canonical+ema", p.train)
     base = arm_recipe("distill_e32_all_gp_gbm_canonical", p.train)
-    assert recipe == base.model_copy(update=STUDENT_VARIANTS["ema"]) and recipe != base
-    assert arm_recipe("distill_e4_all+wide", p.train).d_model == STUDENT_VARIANTS["wide"]["d_model"]
+    assert recipe == base.model_copy(update={"ema": 0.99}) and recipe != base
+    assert arm_recipe("distill_e4_all+wide", p.train).d_model == 2 * p.train.d_model
     with pytest.raises(ValueError, match="student variant 'deep': expected one of ema, rank"):
         arm_name(4, None, variant="deep")
     with pytest.raises(ValueError, match=r"arm 'distill_e4_all\+deep': expected .*the variant one of ema"):
@@ -195,9 +195,9 @@ def test_a_student_variant_is_its_taught_arm_with_the_variant_keys_replaced(tmp_
                                variants=(None, "rank"))  # fmt: skip
     runs = {r["arm"]: r for r in result["runs"]}
     assert list(runs) == ["distill_e2_all", "distill_e2_all+rank", "plain"]  # a variant right after its base arm
-    assert runs["distill_e2_all+rank"]["recipe"]["rank_weight"] == STUDENT_VARIANTS["rank"]["rank_weight"]
+    assert runs["distill_e2_all+rank"]["recipe"]["rank_weight"] == 1.0
     assert runs["distill_e2_all+rank"]["kendall_tau_b"] != runs["distill_e2_all"]["kendall_tau_b"]
-    assert result["student_variants"] == {"rank": STUDENT_VARIANTS["rank"]}
+    assert result["student_variants"] == {"rank": {"rank_weight": 1.0}}
     markdown = distill_markdown(result)
     assert '- `+rank`: the taught recipe with `{"rank_weight": 1.0}`.' in markdown
     own, base = runs["distill_e2_all+rank"], runs["distill_e2_all"]
@@ -211,7 +211,8 @@ def test_a_student_variant_is_its_taught_arm_with_the_variant_keys_replaced(tmp_
     cells = distill_benchmark(p, [20], [0], [2], [None], workers=1, grid_report=tmp_path / "none.json",
                               variants=(None, "cells"))  # fmt: skip
     runs = {r["arm"]: r for r in cells["runs"]}
-    assert "cell_tokens" in runs["distill_e2_all+cells"]["recipe"]["channels"]
+    assert runs["distill_e2_all+cells"]["recipe"]["channels"] == [*without, "cell_tokens"]
+    assert STUDENT_VARIANTS["cells"](arm_recipe("distill_e2_all+cells", p.train))["channels"].count("cell_tokens") == 1
     assert runs["distill_e2_all+cells"]["kendall_tau_b"] != runs["distill_e2_all"]["kendall_tau_b"]
 
 
