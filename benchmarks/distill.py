@@ -48,6 +48,7 @@ from tart.training.tart_grid import (
 )
 
 DEFAULT_TEACHER = "gbm_canonical"  # the teacher of arms whose name names none (the benchmark's first one)
+VARIANT_MARK = "+"  # between a taught arm's name and the student variant of it (`arm_name`, `base_and_variant`)
 # Changes of the student, tried on a taught recipe: can a student follow its teacher more closely, or learn what the
 # teacher's features miss? An arm `<taught arm>+<name>` is the taught recipe with the `train` keys that the function
 # gives for the plain recipe replaced.
@@ -81,8 +82,16 @@ def arm_name(epochs: int, unlabelled: int | None, teacher: str = DEFAULT_TEACHER
         raise ValueError(f"teacher {teacher!r}: expected one of {', '.join(TEACHERS)}")
     if variant is not None and variant not in STUDENT_VARIANTS:
         raise ValueError(f"student variant {variant!r}: expected one of {', '.join(STUDENT_VARIANTS)}")
-    suffix = ("" if teacher == DEFAULT_TEACHER else f"_{teacher}") + ("" if variant is None else f"+{variant}")
-    return f"distill_e{epochs}_{'all' if unlabelled is None else unlabelled}{suffix}"
+    taught = f"distill_e{epochs}_{'all' if unlabelled is None else unlabelled}"
+    taught += "" if teacher == DEFAULT_TEACHER else f"_{teacher}"
+    return taught if variant is None else f"{taught}{VARIANT_MARK}{variant}"
+
+
+def base_and_variant(arm: str) -> tuple[str, str | None]:
+    """An arm name split into the taught arm it changes and its `STUDENT_VARIANTS` name (None when it is no
+    variant): the one reader of the mark `arm_name` writes."""
+    base, mark, variant = arm.partition(VARIANT_MARK)
+    return base, (variant if mark else None)
 
 
 def arm_recipe(arm: str, plain: Train) -> Train:
@@ -90,13 +99,13 @@ def arm_recipe(arm: str, plain: Train) -> Train:
     if arm == "plain":
         return plain
     others = "|".join(t for t in TEACHERS if t != DEFAULT_TEACHER)  # the default teacher is never named
-    variants = "|".join(map(re.escape, STUDENT_VARIANTS))
-    match = re.fullmatch(rf"distill_e(\d+)_(all|\d+)(?:_({others}))?(?:\+({variants}))?", arm)
-    if match is None:
+    taught, variant = base_and_variant(arm)
+    match = re.fullmatch(rf"distill_e(\d+)_(all|\d+)(?:_({others}))?", taught)
+    if match is None or (variant is not None and variant not in STUDENT_VARIANTS):
         raise ValueError(f"arm {arm!r}: expected 'plain' or distill_e<epochs>_<all|unlabelled nets>[_<teacher>]"
                          f"[+<variant>], the teacher one of {', '.join(TEACHERS)}, the variant one of "
                          f"{', '.join(STUDENT_VARIANTS)}")  # fmt: skip
-    epochs, count, teacher, variant = match.groups()
+    epochs, count, teacher = match.groups()
     return plain.model_copy(update={"teacher": teacher or DEFAULT_TEACHER, "epochs": int(epochs),
                                     "unlabelled": None if count == "all" else int(count),
                                     **(STUDENT_VARIANTS[variant](plain) if variant else {})})  # fmt: skip
@@ -209,7 +218,7 @@ def distill_benchmark(p: Params, sizes: list[int], seeds: list[int], epochs: lis
                      "val_kendall_tau_b": kendall_tau_b(t[n:n + val_size], y[n:n + val_size, 0])}
                     for kind, by_fit in scores.items() for (n, s), t in by_fit.items()]  # fmt: skip
     runs.sort(key=table_order)
-    measured = {r["arm"].partition("+")[2] for r in runs} - {""}
+    measured = {base_and_variant(r["arm"])[1] for r in runs} - {None}
     return {"train_label": p.train.target, "test_label": p.evaluate.test_label, "default_teacher": DEFAULT_TEACHER,
             "student_variants": {name: make(p.train) for name, make in STUDENT_VARIANTS.items() if name in measured},
             "seeds": all_seeds, "plain_epochs": p.train.epochs, "threads_per_fit": threads, "workers": workers,
@@ -263,10 +272,11 @@ def variant_lines(result: dict) -> list[str]:
     lines = []
     for name, update in result.get("student_variants", {}).items():
         lines.append(f"- `+{name}`: the taught recipe with `{json.dumps(update)}`.")
-        for n, arm in dict.fromkeys((r["n_train"], r["arm"]) for r in runs if r["arm"].endswith(f"+{name}")):
+        for n, arm in dict.fromkeys((r["n_train"], r["arm"]) for r in runs if base_and_variant(r["arm"])[1] == name):
             own = [r for r in runs if r["n_train"] == n and r["arm"] == arm]
             seeds = {r["seed"] for r in own}
-            base = [r for r in runs if r["n_train"] == n and r["arm"] == arm.partition("+")[0] and r["seed"] in seeds]
+            taught = base_and_variant(arm)[0]
+            base = [r for r in runs if r["n_train"] == n and r["arm"] == taught and r["seed"] in seeds]
             if len(base) < len(own):
                 continue
             val, test = (np.mean([r[key] for r in own]) for key in ("val_kendall_tau_b", "kendall_tau_b"))

@@ -15,6 +15,7 @@ from benchmarks.distill import (
     STUDENT_VARIANTS,
     arm_name,
     arm_recipe,
+    base_and_variant,
     blend_with_teacher,
     distill_benchmark,
     distill_markdown,
@@ -182,6 +183,8 @@ def test_a_blend_weighs_the_student_by_what_it_adds_on_the_validation_nets():
 def test_a_student_variant_is_its_taught_arm_with_the_variant_keys_replaced(tmp_path):
     p = with_archs(tmp_path)
     assert arm_name(32, None, "gp_gbm_canonical", "ema") == "distill_e32_all_gp_gbm_canonical+ema"
+    assert base_and_variant("distill_e32_all_gp_gbm_canonical+ema") == ("distill_e32_all_gp_gbm_canonical", "ema")
+    assert base_and_variant("distill_e32_all_gp_gbm_canonical") == ("distill_e32_all_gp_gbm_canonical", None)
     recipe = arm_recipe("distill_e32_all_gp_gbm_canonical+ema", p.train)
     base = arm_recipe("distill_e32_all_gp_gbm_canonical", p.train)
     assert recipe == base.model_copy(update={"ema": 0.99}) and recipe != base
