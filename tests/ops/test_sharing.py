@@ -57,7 +57,8 @@ def test_restore_brings_back_what_a_killed_stage_deleted(tiny_workspace, mirror,
     stage = subprocess.Popen([*DVC, "repro", "-f", "--single-item", "train"], cwd=work, env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
     deadline = time.monotonic() + 120
-    while model.exists() and stage.poll() is None and time.monotonic() < deadline:
+    # DVC removes a stage's outputs one after the other before running it: kill once both are gone, not between
+    while (model.exists() or curve.exists()) and stage.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert stage.poll() is None, "the stage ended before DVC removed its outputs"
     os.killpg(stage.pid, signal.SIGKILL)  # the stage and the flow it started
