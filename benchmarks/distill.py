@@ -269,13 +269,15 @@ def variant_lines(result: dict) -> list[str]:
     """What each student variant changes, and per size its mean taus beside its base arm's over the same seeds: a
     variant fit on fewer seeds than its base is judged on the same teachers and seeds, not on the base's mean."""
     runs = result["runs"]
+    split = {(r["n_train"], r["arm"]): base_and_variant(r["arm"]) for r in runs}  # first-seen order, one split each
     lines = []
     for name, update in result.get("student_variants", {}).items():
         lines.append(f"- `+{name}`: the taught recipe with `{json.dumps(update)}`.")
-        for n, arm in dict.fromkeys((r["n_train"], r["arm"]) for r in runs if base_and_variant(r["arm"])[1] == name):
+        for (n, arm), (taught, variant) in split.items():
+            if variant != name:
+                continue
             own = [r for r in runs if r["n_train"] == n and r["arm"] == arm]
             seeds = {r["seed"] for r in own}
-            taught = base_and_variant(arm)[0]
             base = [r for r in runs if r["n_train"] == n and r["arm"] == taught and r["seed"] in seeds]
             if len(base) < len(own):
                 continue
