@@ -26,11 +26,14 @@ from __future__ import annotations
 import json
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.gaussian_process import GaussianProcessRegressor
+from sklearn.gaussian_process.kernels import ConstantKernel, Kernel, Matern, WhiteKernel
 from tqdm import tqdm
 
 from benchmarks.common import grid_runs, mean_std
@@ -62,33 +65,73 @@ from tart.training.tart_grid import (
 GBM = "gbm_canonical"
 TEACHER = "gp_gbm_canonical"  # the pipeline's mix of the process and GBM
 TWO_LABEL_GBM = "gbm_canonical_cifar100"  # the table's best row: the same model fit to two labels per net
+# Kernels tried here before the library offers them (tart.baselines.gaussian_process holds the ones a stage may use;
+# a candidate moves there with the pipeline refit that adopts it). Each takes the number of features.
+CANDIDATE_KERNELS: dict[str, Callable[[int], Kernel]] = {
+    # One length scale per feature ("automatic relevance determination"): a feature the labels do not need can
+    # stretch its scale towards the upper bound and drop out of the distance; the shared scale of `KERNELS` weighs
+    # all 64 standardised features alike. Its marginal likelihood has 64 more hyperparameters to fit, which makes
+    # one fit minutes rather than seconds at 10%.
+    "matern 2.5 ard": lambda n_features: Matern(np.full(n_features, 5.0), (1e-1, 1e4), nu=2.5),
+}
+UNNEEDED_SCALE = 1e3  # a fitted length scale above this many standard deviations: the feature barely matters
+
+
+def candidate_process(kernel: Kernel) -> GaussianProcessRegressor:
+    """The library's process (`make_process`) around another `kernel`; tests hold the two compositions equal."""
+    return GaussianProcessRegressor(ConstantKernel(1.0) * kernel + WhiteKernel(0.1), normalize_y=True)
+
+
+def fitted_text(kernel: Kernel) -> str:
+    """A fitted kernel as text, a per-feature length scale summarised (64 numbers would fill the table's cell)."""
+    scales = [v for name, v in kernel.get_params().items() if name.endswith("length_scale") and np.ndim(v) == 1]
+    if not scales:
+        return str(kernel)
+    scale = np.asarray(scales[0])
+    noise = next(v for name, v in kernel.get_params().items() if name.endswith("noise_level"))
+    return (
+        f"{int((scale < UNNEEDED_SCALE).sum())} of {len(scale)} length scales below {UNNEEDED_SCALE:g} "
+        f"(median {np.median(scale):.3g}), noise {noise:.3g}"
+    )
 
 
 def gp_scores(x: np.ndarray, target: np.ndarray, train: np.ndarray, kernel: str) -> tuple[np.ndarray, str]:
-    """(every net's posterior mean, the fitted kernel as text) of the library's process with `kernel`, fit to
-    `target` of the `train` nets (normal scores of their labels: the teachers' scale)."""
-    model = make_process(kernel)
+    """(every net's posterior mean, the fitted kernel as text) of the process with `kernel` (the library's, or a
+    `CANDIDATE_KERNELS` one), fit to `target` of the `train` nets (normal scores of their labels: the teachers'
+    scale)."""
+    if kernel in CANDIDATE_KERNELS:
+        model = candidate_process(CANDIDATE_KERNELS[kernel](x.shape[1]))
+    else:
+        model = make_process(kernel)
     with warnings.catch_warnings():  # a hyperparameter at its bound is recorded in the fitted kernel's text
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(x[train], target)
-    return model.predict(x), str(model.kernel_)
+    return model.predict(x), fitted_text(model.kernel_)
 
 
 def compare_feature_models(features: np.ndarray, label: np.ndarray, test_label: np.ndarray, sizes: list[int],
                            seeds: list[int], val_size: int,
                            second_label: np.ndarray | None = None) -> dict:  # fmt: skip
-    """Validation and test tau per model and size (see the module text), the chosen kernel and teacher, and the
-    teacher's scores of every net per (size, seed) under "scores" (not written to the report). With `second_label`
-    (every net's `TWO_LABEL_GBM` extra label), also that model and the chosen process fit to the same two labels:
-    rows beside the table's two-label row, never a teacher (a teacher scores the training label alone)."""
+    """Validation and test tau per model and size (see the module text), the chosen kernel and teacher of the library,
+    each size's pick among every process and mix (`teacher_by_size`), and the scores of every net per (size, seed) of
+    the library's teacher under "scores" and of each size's pick under "pick_scores" (neither written to the report).
+    With `second_label` (every net's `TWO_LABEL_GBM` extra label), also that model and the chosen process fit to the
+    same two labels: rows beside the table's two-label row, never a teacher (a teacher scores the training label
+    alone)."""
     x = standardised(features)
-    records, gbm, gp, kernels_fitted, seconds_of = [], {}, {}, {}, {}
+    records, gbm, gp, seconds_of = [], {}, {}, {}
 
     def record(model: str, n: int, preds: list[np.ndarray], seconds: list[float], **extra) -> None:
         val = slice(n, n + val_size)
         records.append({"model": model, "n_train": n, **extra, "seconds_per_fit": float(np.median(seconds)),
                         "val_kendall_tau_b": mean_std([kendall_tau_b(p[val], label[val]) for p in preds]),
                         "kendall_tau_b": mean_std([kendall_tau_b(p, test_label) for p in preds])})  # fmt: skip
+
+    def val_of(model: str, n: int) -> float:
+        return next(r["val_kendall_tau_b"]["mean"] for r in records if r["model"] == model and r["n_train"] == n)
+
+    def val_sum(model: str) -> float:
+        return sum(val_of(model, n) for n in sizes)
 
     for n in tqdm(sizes, desc="feature models"):
         train, seconds = np.arange(n), []
@@ -98,26 +141,33 @@ def compare_feature_models(features: np.ndarray, label: np.ndarray, test_label: 
             seconds.append(time.perf_counter() - start)
         record(GBM, n, [gbm[n, s] for s in seeds], seconds)
         seconds_of[n, GBM] = float(np.median(seconds))
-        for kernel in KERNELS:
+        for kernel in [*KERNELS, *CANDIDATE_KERNELS]:
             start = time.perf_counter()
-            gp[n, kernel], kernels_fitted[n, kernel] = gp_scores(x, normal_scores(label[train]), train, kernel)
+            gp[n, kernel], fitted = gp_scores(x, normal_scores(label[train]), train, kernel)
             seconds_of[n, kernel] = time.perf_counter() - start
-            record(f"gp {kernel}", n, [gp[n, kernel]], [seconds_of[n, kernel]], fitted=kernels_fitted[n, kernel])
-
-    def val_sum(model: str) -> float:
-        return sum(r["val_kendall_tau_b"]["mean"] for r in records if r["model"] == model)
+            record(f"gp {kernel}", n, [gp[n, kernel]], [seconds_of[n, kernel]], fitted=fitted)
 
     kernel = max(KERNELS, key=lambda k: val_sum(f"gp {k}"))  # first of equals: KERNELS order
-    mix_name, mixes = f"mix: gp {kernel} + {GBM}", {}
-    for n in sizes:
-        val = np.arange(n, n + val_size)
-        mixed = {s: mix_on_validation(gp[n, kernel], gbm[n, s], val, label[val]) for s in seeds}
-        mixes.update({(n, s): m for s, (m, _) in mixed.items()})
-        both = seconds_of[n, GBM] + seconds_of[n, kernel]  # the mix fits both models
-        record(mix_name, n, [m for m, _ in mixed.values()], [both],
-               gp_share_median=float(np.median([share for _, share in mixed.values()])))
+    mix_name = f"mix: gp {kernel} + {GBM}"
+    preds = {(f"gp {k}", n, s): gp[n, k] for k in (kernel, *CANDIDATE_KERNELS) for n in sizes for s in seeds}
+    for k in (kernel, *CANDIDATE_KERNELS):  # the library's pick mixed with gradient boosting, and each candidate
+        for n in sizes:
+            val = np.arange(n, n + val_size)
+            mixed = {s: mix_on_validation(gp[n, k], gbm[n, s], val, label[val]) for s in seeds}
+            preds.update({(f"mix: gp {k} + {GBM}", n, s): m for s, (m, _) in mixed.items()})
+            both = seconds_of[n, GBM] + seconds_of[n, k]  # the mix fits both models
+            record(
+                f"mix: gp {k} + {GBM}",
+                n,
+                [m for m, _ in mixed.values()],
+                [both],
+                gp_share_median=float(np.median([share for _, share in mixed.values()])),
+            )
+    # The library's teacher: its kernel's process or mix, over both sizes (what `require_library_teacher` checks).
     teacher = mix_name if val_sum(mix_name) > val_sum(f"gp {kernel}") else f"gp {kernel}"
-    scores = {(n, s): mixes[n, s] if teacher == mix_name else gp[n, kernel] for n in sizes for s in seeds}
+    # Each size's pick among every process and mix above: a size's grid recipe has its own teacher.
+    candidates = list(dict.fromkeys(model for model, _, _ in preds))  # first of equals: the library's first
+    teacher_by_size = {n: max(candidates, key=lambda m: val_of(m, n)) for n in sizes}
     if second_label is not None:
         spec = REGRESSORS[TWO_LABEL_GBM]
         extra = {spec.extra_labels[0]: second_label}
@@ -130,7 +180,9 @@ def compare_feature_models(features: np.ndarray, label: np.ndarray, test_label: 
             two_gp, fitted = gp_scores(x, fit_target(spec, label, np.arange(n), extra), np.arange(n), kernel)
             record(f"gp {kernel}, two labels", n, [two_gp], [time.perf_counter() - start], labels=2, fitted=fitted)
     return {"sizes": sizes, "seeds": seeds, "val_size": val_size, "kernel": kernel, "teacher": teacher,
-            "records": records, "scores": scores}  # fmt: skip
+            "teacher_by_size": teacher_by_size, "records": records,
+            "scores": {(n, s): preds[teacher, n, s] for n in sizes for s in seeds},
+            "pick_scores": {(n, s): preds[teacher_by_size[n], n, s] for n in sizes for s in seeds}}  # fmt: skip
 
 
 def require_library_teacher(result: dict, scores: dict, inputs: dict[str, np.ndarray], label: np.ndarray,
@@ -143,52 +195,62 @@ def require_library_teacher(result: dict, scores: dict, inputs: dict[str, np.nda
               f"{GBM}: revisit tart.baselines.gaussian_process.KERNEL", flush=True)  # fmt: skip
         return
     n, seed = result["sizes"][0], result["seeds"][0]
-    library = fit_scores(TEACHER, inputs, label, np.arange(n), seed,
-                         val=np.arange(n, n + val_size))
+    library = fit_scores(TEACHER, inputs, label, np.arange(n), seed, val=np.arange(n, n + val_size))
     if not np.allclose(library, scores[n, seed]):
         raise RuntimeError(f"gp-teacher: its mix differs from the pipeline's {TEACHER} at {n} nets, seed {seed}")
 
 
-def student_sizes(recipes: dict[int, Train]) -> list[int]:
-    """The sizes whose grid recipe is taught by gradient boosting: there a student (that recipe fit to the mix's
-    scores) is a new fit beside the grid's. Where the grid names the mix, its own fits are the students. Refused when
-    no size is left, since the call would fit nothing."""
-    sizes = [n for n, recipe in recipes.items() if recipe.teacher == GBM]
+# The pipeline's name of each teacher the benchmark can pick that the grid may already be taught by.
+GRID_TEACHERS = {GBM: GBM, f"gp {KERNEL}": "gp_canonical", f"mix: gp {KERNEL} + {GBM}": TEACHER}
+
+
+def student_sizes(recipes: dict[int, Train], teacher_by_size: dict[int, str]) -> list[int]:
+    """The sizes where validation picks another teacher than the grid's recipe names: there a student (that recipe
+    fit to the pick's scores) is a new fit beside the grid's; elsewhere the grid's own fits are the pick's students.
+    Refused when no size is left, since the call would fit nothing."""
+    sizes = [n for n, recipe in recipes.items() if GRID_TEACHERS.get(teacher_by_size[n]) != recipe.teacher]
     if not sizes:
-        teachers = ", ".join(f"{n}: {recipe.teacher!r}" for n, recipe in recipes.items())
-        raise ValueError(f"gp-teacher sets its students beside the grid's students of {GBM}, but every size's "
-                         f"tart_grid recipe names another teacher ({teachers}); with {TEACHER}, "
-                         "reports/tart_grid.json holds the mix's students")  # fmt: skip
+        picks = ", ".join(f"{n}: {teacher_by_size[n]!r}" for n in recipes)
+        raise ValueError(f"gp-teacher fits students where validation picks another teacher than the grid's, but the "
+                         f"grid is taught by the pick at every size ({picks}): reports/tart_grid.json holds its "
+                         "students")  # fmt: skip
     return sizes
 
 
-def same_but_teacher(recipe: dict, other: dict) -> bool:
-    return {k: v for k, v in recipe.items() if k != "teacher"} == {k: v for k, v in other.items() if k != "teacher"}
+def student_recipe(recipe: Train) -> dict:
+    """A student's recipe as its record keeps it: the grid's, without the grid's teacher (its scores are replaced)."""
+    return {k: v for k, v in recipe_record(recipe).items() if k != "teacher"}
 
 
-def earlier_students(previous: Path | None, teacher: str, recipes: dict[int, Train]) -> dict[tuple[int, int], dict]:
-    """{(size, seed): student} of an earlier call (`previous`) taught by `teacher` with the recipe its size has now
-    apart from the grid's teacher (students fit while the grid was taught by gradient boosting stay on record, with
-    the grid's fits of that time); the others were fit to something else and are dropped."""
+def earlier_students(previous: Path | None) -> list[dict]:
+    """Every student an earlier call (`previous`) fit: each stays on record with its teacher, recipe and the grid's
+    fit of its seed at the time, whatever the grid's recipe is now (`spared` says which of them a call need not fit
+    again)."""
     if previous is None or not previous.exists():
-        return {}
-    return {(r["n_train"], r["seed"]): r for r in json.loads(previous.read_text()).get("students", [])
-            if r["teacher"] == teacher and r["n_train"] in recipes
-            and same_but_teacher(r["recipe"], recipe_record(recipes[r["n_train"]]))}  # fmt: skip
+        return []
+    return json.loads(previous.read_text()).get("students", [])
 
 
-def taught_students(p: Params, scores: dict, teacher: str, recipes: dict[int, Train], earlier: dict, workers: int,
-                    grid_report: Path) -> list[dict]:  # fmt: skip
-    """The `earlier` students, and TART fit with each size's recipe to `teacher`'s `scores` ({(size, seed): every
-    net's score}) for each (size, seed) no earlier student covers, each beside the grid's own fit of its seed (the
-    same recipe, taught by gradient boosting) as the grid's report holds it now; earlier students keep theirs."""
+def spared(earlier: list[dict], teacher: str, n: int, recipe: Train) -> set[int]:
+    """The seeds at size `n` an earlier student covers: taught by `teacher` with `recipe` (the grid's teacher aside,
+    as students of the gradient-boosting days recorded it)."""
+    now = student_recipe(recipe)
+    return {r["seed"] for r in earlier if r["teacher"] == teacher and r["n_train"] == n
+            and {k: v for k, v in r["recipe"].items() if k != "teacher"} == now}  # fmt: skip
+
+
+def taught_students(p: Params, scores: dict, teacher_by_size: dict[int, str], recipes: dict[int, Train],
+                    workers: int, grid_report: Path) -> list[dict]:  # fmt: skip
+    """TART fit with each size's recipe to its picked teacher's `scores` ({(size, seed): every net's score}), each
+    beside the grid's own fit of its seed (the same recipe, taught by the grid's teacher) as the grid's report holds
+    it now."""
     y, test_y, transfer = protocol_labels(p.paths.labels, p.train, p.evaluate.test_label)
     val_size = p.split.val_size
+    workers = max(1, min(workers, len(scores)))  # one fit gets every thread
     threads = max(1, p.train.threads // workers)
     jobs = [GridFit(recipes[n].model_copy(update={"threads": threads}), n, seed, val_size, y, test_y, transfer,
                     teacher=teacher_of_fit, state_dir=grid_state_dir(p.paths.resume))
-            for (n, seed), teacher_of_fit in sorted(scores.items()) if (n, seed) not in earlier]  # fmt: skip
-    print(f"gp-teacher: {len(earlier)} students kept from an earlier call, {len(jobs)} to fit", flush=True)
+            for (n, seed), teacher_of_fit in sorted(scores.items())]  # fmt: skip
     results = []
     if jobs:  # workers load every token shard: not for nothing
         results = parallel_map(fit_score_predict, jobs, workers, load_worker_tokens, (p.paths.tokens, p.train))
@@ -197,7 +259,8 @@ def taught_students(p: Params, scores: dict, teacher: str, recipes: dict[int, Tr
         pred = run.pop("prediction")
         n, val = job.n_train, slice(job.n_train, job.n_train + val_size)
         rest = unlabelled_nets(n, val_size, len(test_y))
-        students.append({"n_train": n, "seed": job.seed, "teacher": teacher, "recipe": recipe_record(recipes[n]),
+        students.append({"n_train": n, "seed": job.seed, "teacher": teacher_by_size[n],
+                         "recipe": student_recipe(recipes[n]),
                          "val_kendall_tau_b": run["val_kendall_tau_b"], "kendall_tau_b": run["kendall_tau_b"],
                          "best_epoch": run["best_epoch"], "fit_seconds": run["fit_seconds"],
                          "teacher_agreement": kendall_tau_b(pred[rest], job.teacher[rest]),
@@ -212,7 +275,7 @@ def taught_students(p: Params, scores: dict, teacher: str, recipes: dict[int, Tr
         grid = grid_of.get((s["n_train"], s["seed"]))
         s["grid_val_kendall_tau_b"] = None if grid is None else grid["val_kendall_tau_b"]
         s["grid_kendall_tau_b"] = None if grid is None else grid["kendall_tau_b"]
-    return sorted([*earlier.values(), *students], key=lambda r: (r["n_train"], r["seed"]))
+    return students
 
 
 def gp_teacher_benchmark(p: Params, seeds: list[int], student_seeds: list[int], workers: int = 2,
@@ -230,16 +293,21 @@ def gp_teacher_benchmark(p: Params, seeds: list[int], student_seeds: list[int], 
     inputs = feature_inputs(columns["arch"], [TEACHER])  # function-class features once, for the study and the check
     result = compare_feature_models(inputs["canonical"], label, np.array(columns[test_label]),
                                     sizes, seeds, p.split.val_size, np.array(columns[second]))  # fmt: skip
-    scores = result.pop("scores")
+    scores, pick_scores = result.pop("scores"), result.pop("pick_scores")
     require_library_teacher(result, scores, inputs, label, p.split.val_size)
     recipes = {n: p.tart_grid.recipe(p.train, n) for n in sizes}
-    taught = student_sizes(recipes) if student_seeds else []
+    picks = result["teacher_by_size"]
+    taught = student_sizes(recipes, picks) if student_seeds else []
     if student_seeds and len(taught) < len(sizes):
-        print(f"gp-teacher: no students at {sorted(set(sizes) - set(taught))} nets, where the grid's own fits are "
-              "the mix's", flush=True)  # fmt: skip
-    earlier = earlier_students(previous, result["teacher"], recipes)  # kept whichever seeds this call asks for
-    picked = {(n, s): scores[n, s] for n in taught for s in student_seeds}
-    students = taught_students(p, picked, result["teacher"], recipes, earlier, workers, grid_report)
+        print(f"gp-teacher: no students at {sorted(set(sizes) - set(taught))} nets, where the grid is taught by the "
+              "pick", flush=True)  # fmt: skip
+    earlier = earlier_students(previous)  # all kept, whichever seeds this call asks for
+    covered = {n: spared(earlier, picks[n], n, recipes[n]) for n in taught}
+    jobs = {(n, s): pick_scores[n, s] for n in taught for s in student_seeds if s not in covered[n]}
+    print(f"gp-teacher: {len(earlier)} students on record, {len(jobs)} to fit", flush=True)
+    students = taught_students(p, jobs, picks, recipes, workers, grid_report)
+    students = sorted([*earlier, *students], key=lambda r: (r["n_train"], r["teacher"], r["recipe"]["epochs"],
+                                                            r["seed"]))  # fmt: skip
     return {"train_label": target, "test_label": test_label, "second_label": second, **result, "students": students}
 
 
@@ -247,13 +315,17 @@ def gp_teacher_markdown(result: dict) -> str:
     def cell(value: dict | None) -> str:
         return "-" if value is None or value["mean"] is None else f"{value['mean']:.4f} ± {value['std']:.4f}"
 
+    picks = result.get("teacher_by_size", {})  # absent from reports written before the benchmark picked per size
+    pick_text = "; ".join(f"at {n} nets `{t}`" for n, t in picks.items())
     lines = [f"Feature models fit on the first N nets' `{result['train_label']}` labels (normal scores): Kendall "
              f"tau-b on the {result['val_size']} validation nets after them (against the training label: what a "
              f"choice may look at) and over all nets against `{result['test_label']}`; mean ± std over seeds "
-             f"{result['seeds']} (a Gaussian process is deterministic: std 0). Chosen on validation: kernel "
-             f"`{result['kernel']}`, teacher `{result['teacher']}`. The last two rows per size are fit to the mean "
-             f"normal score of the training label and `{result['second_label']}` (the table's two-label row and the "
-             "chosen process on the same target): beside that row, never a teacher.", "",
+             f"{result['seeds']} (a Gaussian process is deterministic: std 0). Chosen on validation among the "
+             f"library's kernels: `{result['kernel']}`, its teacher `{result['teacher']}`"
+             + (f"; each size's pick among every process and mix, candidates included: {pick_text}" if picks else "")
+             + f". The last two rows per size are fit to the mean normal score of the training label and "
+             f"`{result['second_label']}` (the table's two-label row and the chosen process on the same target): "
+             "beside that row, never a teacher.", "",
              "| training nets | model | validation tau | test tau, all nets | seconds per fit | fitted |",
              "|---|---|---|---|---|---|"]  # fmt: skip
     for r in sorted(result["records"], key=lambda r: r["n_train"]):
@@ -262,30 +334,35 @@ def gp_teacher_markdown(result: dict) -> str:
         lines.append(f"| {r['n_train']} | {r['model']} | {cell(r['val_kendall_tau_b'])} | {cell(r['kendall_tau_b'])} "
                      f"| {r['seconds_per_fit']:.1f} | {fitted} |")  # fmt: skip
     if result["students"]:
-        lines += ["", f"TART students of `{result['teacher']}` (the grid's taught recipe, its teacher's scores "
-                  "replaced), beside the grid's own fit of each seed taught by gradient boosting (as its report "
-                  "held it when the student was fit). Blend: the student's and its teacher's scores averaged on "
-                  "their ranks, the student's weight chosen on the validation nets.", "",
-                  "| training nets | seed | validation tau | grid's validation tau | test tau | grid's test tau | "
-                  "agreement with teacher | best epoch | blend (student's weight) | seconds |",
-                  "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        lines += ["", "TART students of a teacher the grid was not taught by: the grid's recipe at the size, with "
+                  "that many passes, fit to the teacher's scores instead of its own teacher's, beside the grid's "
+                  "own fit of the seed as the grid's report held it when the student was fit. Blend: the student's "
+                  "and its teacher's scores averaged on their ranks, the student's weight chosen on the validation "
+                  "nets.", "",
+                  "| training nets | teacher | passes | seed | validation tau | grid's validation tau | test tau | "
+                  "grid's test tau | agreement with teacher | best epoch | blend (student's weight) | seconds |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
 
         def num(v: float | None) -> str:
             return "-" if v is None else f"{v:.4f}"
 
         for s in result["students"]:
-            lines.append(f"| {s['n_train']} | {s['seed']} | {s['val_kendall_tau_b']:.4f} | "
-                         f"{num(s['grid_val_kendall_tau_b'])} | {s['kendall_tau_b']:.4f} | "
-                         f"{num(s['grid_kendall_tau_b'])} | {s['teacher_agreement']:.4f} | {s['best_epoch']} | "
-                         f"{s['blend_kendall_tau_b']:.4f} ({s['blend_student_weight']:g}) | "
+            lines.append(f"| {s['n_train']} | {s['teacher']} | {s['recipe']['epochs']} | {s['seed']} | "
+                         f"{s['val_kendall_tau_b']:.4f} | {num(s['grid_val_kendall_tau_b'])} | "
+                         f"{s['kendall_tau_b']:.4f} | {num(s['grid_kendall_tau_b'])} | {s['teacher_agreement']:.4f} | "
+                         f"{s['best_epoch']} | {s['blend_kendall_tau_b']:.4f} ({s['blend_student_weight']:g}) | "
                          f"{s['fit_seconds']:,.0f} |")  # fmt: skip
-        for n in dict.fromkeys(s["n_train"] for s in result["students"]):
+        arms = dict.fromkeys((s["n_train"], s["teacher"], s["recipe"]["epochs"]) for s in result["students"])
+        for n, teacher, passes in arms:
             # the paired means an adoption would be judged on: only seeds the grid also fit
-            paired = [s for s in result["students"] if s["n_train"] == n and s["grid_val_kendall_tau_b"] is not None]
+            paired = [s for s in result["students"] if (s["n_train"], s["teacher"], s["recipe"]["epochs"]) ==
+                      (n, teacher, passes) and s["grid_val_kendall_tau_b"] is not None]  # fmt: skip
             if len(paired) > 1:
-                mean = {k: np.mean([s[k] for s in paired]) for k in
-                        ("val_kendall_tau_b", "grid_val_kendall_tau_b", "kendall_tau_b", "grid_kendall_tau_b")}
-                lines.append(f"| {n} | mean of {len(paired)} | {mean['val_kendall_tau_b']:.4f} | "
-                             f"{mean['grid_val_kendall_tau_b']:.4f} | {mean['kendall_tau_b']:.4f} | "
-                             f"{mean['grid_kendall_tau_b']:.4f} | | | | |")  # fmt: skip
+                mean = {
+                    k: np.mean([s[k] for s in paired])
+                    for k in ("val_kendall_tau_b", "grid_val_kendall_tau_b", "kendall_tau_b", "grid_kendall_tau_b")
+                }
+                lines.append(f"| {n} | {teacher} | {passes} | mean of {len(paired)} | "
+                             f"{mean['val_kendall_tau_b']:.4f} | {mean['grid_val_kendall_tau_b']:.4f} | "
+                             f"{mean['kendall_tau_b']:.4f} | {mean['grid_kendall_tau_b']:.4f} | | | | |")  # fmt: skip
     return "\n".join(lines)
