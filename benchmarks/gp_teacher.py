@@ -8,17 +8,18 @@ noise level fit to the training labels' marginal likelihood alone. Features are 
 graphs of unlabelled nets are known; their labels are not read). Compared on the 200 validation nets after the N
 training ones, which is what a choice may look at:
 - gradient boosting as the pipeline fits it (`fit_scores`), one model per seed;
-- a Gaussian process per kernel of `KERNELS` (deterministic: every seed gets the same model);
-- the mean of the two models' scores (both on the training labels' normal-score scale), the process's share chosen
-  per seed on the validation nets.
-The kernel is the one with the best validation tau summed over the sizes; the teacher is that process or the mix,
-whichever validates better; with the library's kernel, the mix must score exactly as the pipeline's
-`gp_gbm_canonical` does. With STUDENT_SEEDS, at each size whose grid recipe is still taught by gradient boosting,
-TART is fit with that recipe (`tart_grid.recipe` of the size) to the pick's scores instead, and set beside the grid's
-own fits of the same seeds; students an earlier call fit with the same teacher and recipe stay in the table, so seeds
-can be added call by call (each fit's state sits in the grid's state directory, so a killed call resumes). Where the
-grid names the mix (both sizes), its own fits are the mix's students, and the table keeps the earlier ones with the
-grid's fits of their time.
+- a Gaussian process per kernel of `KERNELS` (deterministic: every seed gets the same model), and per kernel of
+  `CANDIDATE_KERNELS`, kernels the library does not offer yet;
+- the mean of a process's and gradient boosting's scores (both on the training labels' normal-score scale), the
+  process's share chosen per seed on the validation nets, for the chosen library kernel and each candidate.
+The library's kernel is the one with the best validation tau summed over the sizes, and its teacher that process or
+its mix, whichever validates better; that mix must score exactly as the pipeline's `gp_gbm_canonical` does. Each size
+also gets its own pick among every process and mix (`teacher_by_size`). With STUDENT_SEEDS, at each size where the
+pick is not the teacher the grid's recipe names, TART is fit with that recipe (`tart_grid.recipe` of the size) to
+the pick's scores instead, and set beside the grid's own fits of the same seeds; where the grid is taught by the
+pick, its own fits are the pick's students. Every student an earlier call fit stays in the table with its teacher
+and passes; one of the same teacher, size and recipe spares the fit, so seeds can be added call by call (each fit's
+state sits in the grid's state directory, so a killed call resumes).
 """
 
 from __future__ import annotations
@@ -217,9 +218,14 @@ def student_sizes(recipes: dict[int, Train], teacher_by_size: dict[int, str]) ->
     return sizes
 
 
+def without_teacher(recipe: dict) -> dict:
+    """A recipe record less its teacher: a student's scores replace the grid's teacher's."""
+    return {k: v for k, v in recipe.items() if k != "teacher"}
+
+
 def student_recipe(recipe: Train) -> dict:
-    """A student's recipe as its record keeps it: the grid's, without the grid's teacher (its scores are replaced)."""
-    return {k: v for k, v in recipe_record(recipe).items() if k != "teacher"}
+    """A student's recipe as its record keeps it: the grid's, without the grid's teacher."""
+    return without_teacher(recipe_record(recipe))
 
 
 def earlier_students(previous: Path | None) -> list[dict]:
@@ -236,7 +242,7 @@ def spared(earlier: list[dict], teacher: str, n: int, recipe: Train) -> set[int]
     as students of the gradient-boosting days recorded it)."""
     now = student_recipe(recipe)
     return {r["seed"] for r in earlier if r["teacher"] == teacher and r["n_train"] == n
-            and {k: v for k, v in r["recipe"].items() if k != "teacher"} == now}  # fmt: skip
+            and without_teacher(r["recipe"]) == now}  # fmt: skip
 
 
 def taught_students(p: Params, scores: dict, teacher_by_size: dict[int, str], recipes: dict[int, Train],
