@@ -180,6 +180,10 @@ BENCHMARKS: dict[str, Benchmark] = {
                                   "Huber, more trees (0,1,2,3,4)",
                                   _seeded("benchmarks.teacher_variants:teacher_variants_benchmark", "0,1,2,3,4"),
                                   "benchmarks.teacher_variants:teacher_variants_markdown"),
+    "rank-objectives": Benchmark("rank_objectives", "rank-objectives [SEEDS]  # feature models fit with LightGBM "
+                                 "ranking objectives (0,1,2,3,4)",
+                                 _seeded("benchmarks.rank_objectives:rank_objectives_benchmark", "0,1,2,3,4"),
+                                 "benchmarks.rank_objectives:rank_objectives_markdown"),
     "gp-teacher": Benchmark("gp_teacher", "gp-teacher [SEEDS [STUDENT_SEEDS]]  # Gaussian process on cell features: "
                             "feature model, teacher (0,1,2,3,4; no students)", _gp_teacher,
                             "benchmarks.gp_teacher:gp_teacher_markdown"),

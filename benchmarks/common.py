@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from tart.core.files import write_json, write_text
+from tart.core.metrics import kendall_tau_b
 from tart.core.params import Params
 from tart.core.provenance import cpu_model
 from tart.tokens.token_set import TokenSet, batch_inputs
@@ -62,6 +63,25 @@ def grid_runs(report_path: Path, p: Params, sizes: list[int], seeds: list[int],
     same = {n for n in sizes if recipes.get(str(n)) == recipe_record(p.train)}
     return {(r["n_train"], r["seed"]): r for r in report["runs"]
             if r["predictor"] == predictor and r["n_train"] in same and r["seed"] in seeds}  # fmt: skip
+
+
+def labels_by_net(p: Params, *extra: str) -> dict[str, list]:
+    """The labels table's `arch`, training label, test label and `extra` columns, each a list in net order."""
+    names = list(dict.fromkeys(["net", "arch", p.train.target, p.evaluate.test_label, *extra]))
+    return pq.read_table(p.paths.labels, columns=names).sort_by("net").to_pydict()
+
+
+def protocol_sizes(p: Params, n_nets: int) -> list[int]:
+    """The grid's training sizes that leave room for the validation nets after them among `n_nets`."""
+    return [n for n in p.tart_grid.train_sizes if n + p.split.val_size < n_nets]
+
+
+def protocol_taus(pred: np.ndarray, label: np.ndarray, test_label: np.ndarray, n_train: int,
+                  val_size: int) -> tuple[float, float]:  # fmt: skip
+    """Kendall tau-b of one score per net: on the `val_size` nets after the first `n_train` against the training
+    `label` (what a choice may look at), and over all nets against `test_label`."""
+    val = slice(n_train, n_train + val_size)
+    return kendall_tau_b(pred[val], label[val]), kendall_tau_b(pred, test_label)
 
 
 def mean_std(values: list[float]) -> dict:

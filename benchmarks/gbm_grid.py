@@ -13,11 +13,10 @@ import json
 import time
 
 import numpy as np
-import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from benchmarks.common import labels_by_net, protocol_taus
 from tart.baselines.baselines import function_class_features, normal_scores
-from tart.core.metrics import kendall_tau_b
 
 GRID = {"max_depth": [4, 6, 8], "min_samples_leaf": [1, 5, 10], "learning_rate": [0.05, 0.02],
         "max_features": [1.0, 0.5]}  # fmt: skip
@@ -45,8 +44,9 @@ def grid_search(features: np.ndarray, train_label: np.ndarray, test_label: np.nd
                 model = GradientBoostingRegressor(subsample=0.8, random_state=seed, **setting)
                 model.fit(features[:n], normal_scores(train_label[:n]))
                 pred = model.predict(features)
-                val.append(kendall_tau_b(pred[n : n + val_size], train_label[n : n + val_size]))
-                test.append(kendall_tau_b(pred, test_label))
+                val_tau, test_tau = protocol_taus(pred, train_label, test_label, n, val_size)
+                val.append(val_tau)
+                test.append(test_tau)
             record["val_kendall_tau_b"][n], record["test_kendall_tau_b"][n] = float(np.mean(val)), float(np.mean(test))
         record["seconds"] = round(time.perf_counter() - start, 1)
         records.append(record)
@@ -56,7 +56,7 @@ def grid_search(features: np.ndarray, train_label: np.ndarray, test_label: np.nd
 
 def gbm_grid_benchmark(p, seeds: list[int]) -> dict:
     target, test_label = p.train.target, p.evaluate.test_label
-    columns = pq.read_table(p.paths.labels, columns=["net", "arch", target, test_label]).sort_by("net").to_pydict()
+    columns = labels_by_net(p)
     features = function_class_features(columns["arch"])
     sizes = [n for n in p.baselines.train_sizes if n in (781, 1563)] or list(p.baselines.train_sizes)
     result = grid_search(features, np.array(columns[target]), np.array(columns[test_label]), settings_grid(), sizes,

@@ -31,13 +31,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import ConstantKernel, Kernel, Matern, WhiteKernel
 from tqdm import tqdm
 
-from benchmarks.common import grid_runs, mean_std
+from benchmarks.common import grid_runs, labels_by_net, mean_std, protocol_sizes, protocol_taus
 from benchmarks.distill import blend_with_teacher
 from tart.baselines.baselines import (
     REGRESSORS,
@@ -96,6 +95,11 @@ def fitted_text(kernel: Kernel) -> str:
     )
 
 
+def mix_name(kernel: str) -> str:
+    """The benchmark's name of the mean of `kernel`'s process and gradient boosting."""
+    return f"mix: gp {kernel} + {GBM}"
+
+
 def gp_scores(x: np.ndarray, target: np.ndarray, train: np.ndarray, kernel: str) -> tuple[np.ndarray, str]:
     """(every net's posterior mean, the fitted kernel as text) of the process with `kernel` (the library's, or a
     `CANDIDATE_KERNELS` one), fit to `target` of the `train` nets (normal scores of their labels: the teachers'
@@ -123,10 +127,10 @@ def compare_feature_models(features: np.ndarray, label: np.ndarray, test_label: 
     records, gbm, gp, seconds_of = [], {}, {}, {}
 
     def record(model: str, n: int, preds: list[np.ndarray], seconds: list[float], **extra) -> None:
-        val = slice(n, n + val_size)
+        taus = [protocol_taus(p, label, test_label, n, val_size) for p in preds]
         records.append({"model": model, "n_train": n, **extra, "seconds_per_fit": float(np.median(seconds)),
-                        "val_kendall_tau_b": mean_std([kendall_tau_b(p[val], label[val]) for p in preds]),
-                        "kendall_tau_b": mean_std([kendall_tau_b(p, test_label) for p in preds])})  # fmt: skip
+                        "val_kendall_tau_b": mean_std([val for val, _ in taus]),
+                        "kendall_tau_b": mean_std([test for _, test in taus])})  # fmt: skip
 
     def val_of(model: str, n: int) -> float:
         return next(r["val_kendall_tau_b"]["mean"] for r in records if r["model"] == model and r["n_train"] == n)
@@ -149,23 +153,17 @@ def compare_feature_models(features: np.ndarray, label: np.ndarray, test_label: 
             record(f"gp {kernel}", n, [gp[n, kernel]], [seconds_of[n, kernel]], fitted=fitted)
 
     kernel = max(KERNELS, key=lambda k: val_sum(f"gp {k}"))  # first of equals: KERNELS order
-    mix_name = f"mix: gp {kernel} + {GBM}"
     preds = {(f"gp {k}", n, s): gp[n, k] for k in (kernel, *CANDIDATE_KERNELS) for n in sizes for s in seeds}
     for k in (kernel, *CANDIDATE_KERNELS):  # the library's pick mixed with gradient boosting, and each candidate
         for n in sizes:
             val = np.arange(n, n + val_size)
             mixed = {s: mix_on_validation(gp[n, k], gbm[n, s], val, label[val]) for s in seeds}
-            preds.update({(f"mix: gp {k} + {GBM}", n, s): m for s, (m, _) in mixed.items()})
+            preds.update({(mix_name(k), n, s): m for s, (m, _) in mixed.items()})
             both = seconds_of[n, GBM] + seconds_of[n, k]  # the mix fits both models
-            record(
-                f"mix: gp {k} + {GBM}",
-                n,
-                [m for m, _ in mixed.values()],
-                [both],
-                gp_share_median=float(np.median([share for _, share in mixed.values()])),
-            )
+            record(mix_name(k), n, [m for m, _ in mixed.values()], [both],
+                   gp_share_median=float(np.median([share for _, share in mixed.values()])))  # fmt: skip
     # The library's teacher: its kernel's process or mix, over both sizes (what `require_library_teacher` checks).
-    teacher = mix_name if val_sum(mix_name) > val_sum(f"gp {kernel}") else f"gp {kernel}"
+    teacher = mix_name(kernel) if val_sum(mix_name(kernel)) > val_sum(f"gp {kernel}") else f"gp {kernel}"
     # Each size's pick among every process and mix above: a size's grid recipe has its own teacher.
     candidates = list(dict.fromkeys(model for model, _, _ in preds))  # first of equals: the library's first
     teacher_by_size = {n: max(candidates, key=lambda m: val_of(m, n)) for n in sizes}
@@ -202,7 +200,7 @@ def require_library_teacher(result: dict, scores: dict, inputs: dict[str, np.nda
 
 
 # The pipeline's name of each teacher the benchmark can pick that the grid may already be taught by.
-GRID_TEACHERS = {GBM: GBM, f"gp {KERNEL}": "gp_canonical", f"mix: gp {KERNEL} + {GBM}": TEACHER}
+GRID_TEACHERS = {GBM: GBM, f"gp {KERNEL}": "gp_canonical", mix_name(KERNEL): TEACHER}
 
 
 def student_sizes(recipes: dict[int, Train], teacher_by_size: dict[int, str]) -> list[int]:
@@ -292,10 +290,9 @@ def gp_teacher_benchmark(p: Params, seeds: list[int], student_seeds: list[int], 
         raise ValueError(f"student seeds {missing} have no teacher: add them to SEEDS ({seeds})")
     target, test_label = p.train.target, p.evaluate.test_label
     second = REGRESSORS[TWO_LABEL_GBM].extra_labels[0]
-    names = list(dict.fromkeys(["net", "arch", target, test_label, second]))
-    columns = pq.read_table(p.paths.labels, columns=names).sort_by("net").to_pydict()
+    columns = labels_by_net(p, second)
     label = np.array(columns[target])
-    sizes = [n for n in p.tart_grid.train_sizes if n + p.split.val_size < len(label)]
+    sizes = protocol_sizes(p, len(label))
     inputs = feature_inputs(columns["arch"], [TEACHER])  # function-class features once, for the study and the check
     result = compare_feature_models(inputs["canonical"], label, np.array(columns[test_label]),
                                     sizes, seeds, p.split.val_size, np.array(columns[second]))  # fmt: skip

@@ -15,12 +15,10 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from benchmarks.common import mean_std
+from benchmarks.common import labels_by_net, mean_std, protocol_sizes, protocol_taus
 from tart.baselines.baselines import REGRESSORS, fit_target, function_class_features, make_regressor
-from tart.core.metrics import kendall_tau_b
 from tart.training.distill import teacher_scores
 
 TEACHER = "gbm_canonical"
@@ -53,8 +51,9 @@ def compare_variants(features: np.ndarray, label: np.ndarray, test_label: np.nda
             start = time.perf_counter()
             pred = variant_scores(features, label, np.arange(n), seed, changes, models)
             seconds.append(time.perf_counter() - start)
-            val.append(kendall_tau_b(pred[n : n + val_size], label[n : n + val_size]))
-            test.append(kendall_tau_b(pred, test_label))
+            val_tau, test_tau = protocol_taus(pred, label, test_label, n, val_size)
+            val.append(val_tau)
+            test.append(test_tau)
         records.append({"variant": name, "changes": changes, "models": models, "n_train": n,
                         "val_kendall_tau_b": mean_std(val), "kendall_tau_b": mean_std(test),
                         "seconds_per_fit": float(np.median(seconds))})  # fmt: skip
@@ -63,10 +62,10 @@ def compare_variants(features: np.ndarray, label: np.ndarray, test_label: np.nda
 
 def teacher_variants_benchmark(p, seeds: list[int]) -> dict:
     target, test_label = p.train.target, p.evaluate.test_label
-    columns = pq.read_table(p.paths.labels, columns=["net", "arch", target, test_label]).sort_by("net").to_pydict()
+    columns = labels_by_net(p)
     label = np.array(columns[target])
     features = function_class_features(columns["arch"])
-    sizes = [n for n in p.tart_grid.train_sizes if n + p.split.val_size < len(label)]
+    sizes = protocol_sizes(p, len(label))
     # the benchmark's unchanged variant must be the teacher the pipeline fits, or its gains mean nothing
     first, inputs = np.arange(sizes[0]), {REGRESSORS[TEACHER].features: features}
     if not np.allclose(variant_scores(features, label, first, seeds[0], {}, 1),

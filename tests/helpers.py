@@ -150,6 +150,14 @@ def synthetic_params(tmp_path, n=60):
     return p.model_copy(update={"train": train, "paths": paths, "split": p.split.model_copy(update={"val_size": 10})})
 
 
+def linear_features(n: int = 400) -> tuple[np.ndarray, np.ndarray]:
+    """Four random features per net and a noisy label that the first two decide: what a feature model should rank
+    well above chance on nets it was not fit to."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(n, 4))
+    return x, x[:, 0] + 0.5 * x[:, 1] + rng.normal(0, 0.3, n)
+
+
 def closed_cells(n: int, members: int = 10) -> list[str]:
     """`n` NB201 arch strings: first `members` cells that are not their function class's representative, then
     representatives only, among them those of the first cells (so every class present is whole)."""

@@ -2,21 +2,15 @@
 teacher-variants`)."""
 
 import numpy as np
+from helpers import linear_features
 
 from benchmarks.teacher_variants import compare_variants, teacher_variants_markdown, variant_scores
 from tart.core.metrics import kendall_tau_b
 from tart.training.distill import teacher_scores
 
 
-def _data(n=400):
-    rng = np.random.default_rng(5)
-    x = rng.normal(size=(n, 4))
-    label = x[:, 0] + 0.5 * x[:, 1] + rng.normal(0, 0.3, n)
-    return x, label
-
-
 def test_the_unchanged_variant_is_the_pipelines_teacher_and_a_bag_is_not():
-    x, label = _data()
+    x, label = linear_features()
     train = np.arange(150)
     teacher = teacher_scores("gbm_canonical", {"canonical": x}, label, train, 3)
     assert np.array_equal(variant_scores(x, label, train, 3, {}, 1), teacher)
@@ -27,7 +21,7 @@ def test_the_unchanged_variant_is_the_pipelines_teacher_and_a_bag_is_not():
 
 
 def test_variants_are_scored_on_validation_and_test_per_size_and_tabled():
-    x, label = _data()
+    x, label = linear_features()
     test_label = -label  # a scorer that swapped the two columns would show negative validation taus
     variants = {"teacher": ({}, 1), "huber loss": ({"loss": "huber", "n_estimators": 50}, 1)}
     result = compare_variants(x, label, test_label, [100, 150], [0, 1], 50, variants)
