@@ -84,6 +84,22 @@ def protocol_taus(pred: np.ndarray, label: np.ndarray, test_label: np.ndarray, n
     return kendall_tau_b(pred[val], label[val]), kendall_tau_b(pred, test_label)
 
 
+def taus_over_seeds(fit: Callable[[int], np.ndarray], seeds: list[int], label: np.ndarray, test_label: np.ndarray,
+                    n_train: int, val_size: int) -> dict:  # fmt: skip
+    """One fit per seed (`fit(seed)`: a score for every net): mean ± std over the seeds of its `protocol_taus`, and
+    the median seconds per fit."""
+    val, test, seconds = [], [], []
+    for seed in seeds:
+        start = time.perf_counter()
+        pred = fit(seed)
+        seconds.append(time.perf_counter() - start)
+        val_tau, test_tau = protocol_taus(pred, label, test_label, n_train, val_size)
+        val.append(val_tau)
+        test.append(test_tau)
+    return {"val_kendall_tau_b": mean_std(val), "kendall_tau_b": mean_std(test),
+            "seconds_per_fit": float(np.median(seconds))}  # fmt: skip
+
+
 def mean_std(values: list[float]) -> dict:
     """{"mean", "std"} over seeds, the sample std (0.0 for one seed); mean None when no run recorded the value."""
     return {"mean": float(np.mean(values)) if values else None,

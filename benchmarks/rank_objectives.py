@@ -19,15 +19,15 @@ choice may look at) and, for the record, on all nets against the test label.
 
 from __future__ import annotations
 
-import time
 import warnings
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from scipy import stats
 from tqdm import tqdm
 
-from benchmarks.common import labels_by_net, mean_std, protocol_sizes, protocol_taus
+from benchmarks.common import labels_by_net, protocol_sizes, taus_over_seeds
 from tart.baselines.baselines import feature_inputs, fit_scores, normal_scores
 
 REFERENCE = "gbm_canonical"
@@ -96,24 +96,14 @@ def compare_objectives(inputs: dict[str, np.ndarray], label: np.ndarray, test_la
     models = [REFERENCE, *variants]
     records = []
     for name, n in tqdm([(m, n) for m in models for n in sizes], desc="objectives"):
-        val, test, seconds = [], [], []
-        for seed in seeds:
-            start = time.perf_counter()
-            if name == REFERENCE:
-                pred = fit_scores(REFERENCE, inputs, label, np.arange(n), seed)
-            else:
-                pred = variant_scores(inputs["canonical"], label, n, seed, variants[name])
-            seconds.append(time.perf_counter() - start)
-            val_tau, test_tau = protocol_taus(pred, label, test_label, n, val_size)
-            val.append(val_tau)
-            test.append(test_tau)
         variant = variants.get(name)
+        fit = (partial(fit_scores, REFERENCE, inputs, label, np.arange(n)) if variant is None
+               else partial(variant_scores, inputs["canonical"], label, n, variant=variant))  # fit(seed)  # fmt: skip
         records.append({"model": name, "n_train": n, "objective": "pipeline" if variant is None else variant.objective,
                         "grades": None if variant is None else variant.grades,
                         "queries": None if variant is None or not variant.grades else
                         f"{QUERY_SIZE} nets x {SHUFFLES} shuffles" if variant.random_queries else "one",
-                        "val_kendall_tau_b": mean_std(val), "kendall_tau_b": mean_std(test),
-                        "seconds_per_fit": float(np.median(seconds))})  # fmt: skip
+                        **taus_over_seeds(fit, seeds, label, test_label, n, val_size)})  # fmt: skip
     return {"sizes": sizes, "seeds": seeds, "val_size": val_size, "records": records}
 
 

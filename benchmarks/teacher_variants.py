@@ -12,12 +12,12 @@ nets against the test label.
 
 from __future__ import annotations
 
-import time
+from functools import partial
 
 import numpy as np
 from tqdm import tqdm
 
-from benchmarks.common import labels_by_net, mean_std, protocol_sizes, protocol_taus
+from benchmarks.common import labels_by_net, protocol_sizes, taus_over_seeds
 from tart.baselines.baselines import REGRESSORS, fit_target, function_class_features, make_regressor
 from tart.training.distill import teacher_scores
 
@@ -46,17 +46,9 @@ def compare_variants(features: np.ndarray, label: np.ndarray, test_label: np.nda
     """Per variant and size: mean ± std over `seeds` of the validation and test tau, and seconds per fit."""
     records = []
     for (name, (changes, models)), n in tqdm([(v, n) for v in variants.items() for n in sizes], desc="teachers"):
-        val, test, seconds = [], [], []
-        for seed in seeds:
-            start = time.perf_counter()
-            pred = variant_scores(features, label, np.arange(n), seed, changes, models)
-            seconds.append(time.perf_counter() - start)
-            val_tau, test_tau = protocol_taus(pred, label, test_label, n, val_size)
-            val.append(val_tau)
-            test.append(test_tau)
+        fit = partial(variant_scores, features, label, np.arange(n), changes=changes, models=models)  # fit(seed)
         records.append({"variant": name, "changes": changes, "models": models, "n_train": n,
-                        "val_kendall_tau_b": mean_std(val), "kendall_tau_b": mean_std(test),
-                        "seconds_per_fit": float(np.median(seconds))})  # fmt: skip
+                        **taus_over_seeds(fit, seeds, label, test_label, n, val_size)})  # fmt: skip
     return {"sizes": sizes, "seeds": seeds, "val_size": val_size, "records": records}
 
 
