@@ -44,6 +44,13 @@ class Variant:
     grades: int = 0  # relevance levels of a ranking objective (0: least squares on normal scores)
     random_queries: bool = False  # queries of QUERY_SIZE from SHUFFLES shuffles, else one query of every net
 
+    @property
+    def queries(self) -> str | None:
+        """How the training nets are grouped into queries, as the table says it (None: no queries)."""
+        if not self.grades:
+            return None
+        return f"{QUERY_SIZE} nets x {SHUFFLES} shuffles" if self.random_queries else "one"
+
 
 VARIANTS = {
     "least squares": Variant("regression"),
@@ -101,8 +108,7 @@ def compare_objectives(inputs: dict[str, np.ndarray], label: np.ndarray, test_la
                else partial(variant_scores, inputs["canonical"], label, n, variant=variant))  # fit(seed)  # fmt: skip
         records.append({"model": name, "n_train": n, "objective": "pipeline" if variant is None else variant.objective,
                         "grades": None if variant is None else variant.grades,
-                        "queries": None if variant is None or not variant.grades else
-                        f"{QUERY_SIZE} nets x {SHUFFLES} shuffles" if variant.random_queries else "one",
+                        "queries": None if variant is None else variant.queries,
                         **taus_over_seeds(fit, seeds, label, test_label, n, val_size)})  # fmt: skip
     return {"sizes": sizes, "seeds": seeds, "val_size": val_size, "records": records}
 
