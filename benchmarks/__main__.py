@@ -151,6 +151,10 @@ def _gp_teacher(p: Params, argv: list[str]) -> dict:
     )
 
 
+def _student_rows(p: Params, argv: list[str]) -> dict:
+    return _load("benchmarks.student_rows:student_rows_benchmark")(p)
+
+
 def _screen(p: Params, argv: list[str]) -> dict:
     return _load("benchmarks.screen:screen_benchmark")(p, int(argv[0]) if argv else p.build.workers)
 
@@ -187,6 +191,8 @@ BENCHMARKS: dict[str, Benchmark] = {
     "gp-teacher": Benchmark("gp_teacher", "gp-teacher [SEEDS [STUDENT_SEEDS]]  # Gaussian process on cell features: "
                             "feature model, teacher (0,1,2,3,4; no students)", _gp_teacher,
                             "benchmarks.gp_teacher:gp_teacher_markdown"),
+    "student-rows": Benchmark("student_rows", "student-rows  # the table's TART rows from gp-teacher's students' fits",
+                              _student_rows, "benchmarks.student_rows:student_rows_markdown"),
     "label-mix": Benchmark("label_mix", "label-mix [SEEDS]  # TART fit to a CIFAR-10/CIFAR-100 label mix (0,1,2)",
                            _seeded("benchmarks.label_mix:label_mix_benchmark", "0,1,2", [781, 1563]),
                            "benchmarks.label_mix:label_mix_markdown"),
