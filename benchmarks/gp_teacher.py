@@ -243,6 +243,14 @@ def spared(earlier: list[dict], teacher: str, n: int, recipe: Train) -> set[int]
             and without_teacher(r["recipe"]) == now}  # fmt: skip
 
 
+def student_sets(students: list[dict]) -> dict[tuple[int, str, int], list[dict]]:
+    """{(training nets, teacher, passes): its students in seed order}, in the order the records first name them."""
+    sets: dict[tuple[int, str, int], list[dict]] = {}
+    for s in students:
+        sets.setdefault((s["n_train"], s["teacher"], s["recipe"]["epochs"]), []).append(s)
+    return {key: sorted(members, key=lambda s: s["seed"]) for key, members in sets.items()}
+
+
 def taught_students(p: Params, scores: dict, teacher_by_size: dict[int, str], recipes: dict[int, Train],
                     workers: int, grid_report: Path) -> list[dict]:  # fmt: skip
     """TART fit with each size's recipe to its picked teacher's `scores` ({(size, seed): every net's score}), each
@@ -355,11 +363,9 @@ def gp_teacher_markdown(result: dict) -> str:
                          f"{s['kendall_tau_b']:.4f} | {num(s['grid_kendall_tau_b'])} | {s['teacher_agreement']:.4f} | "
                          f"{s['best_epoch']} | {s['blend_kendall_tau_b']:.4f} ({s['blend_student_weight']:g}) | "
                          f"{s['fit_seconds']:,.0f} |")  # fmt: skip
-        arms = dict.fromkeys((s["n_train"], s["teacher"], s["recipe"]["epochs"]) for s in result["students"])
-        for n, teacher, passes in arms:
+        for (n, teacher, passes), members in student_sets(result["students"]).items():
             # the paired means an adoption would be judged on: only seeds the grid also fit
-            paired = [s for s in result["students"] if (s["n_train"], s["teacher"], s["recipe"]["epochs"]) ==
-                      (n, teacher, passes) and s["grid_val_kendall_tau_b"] is not None]  # fmt: skip
+            paired = [s for s in members if s["grid_val_kendall_tau_b"] is not None]
             if len(paired) > 1:
                 mean = {
                     k: np.mean([s[k] for s in paired])

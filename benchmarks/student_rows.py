@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from benchmarks.common import BENCHMARK_DIR
+from benchmarks.gp_teacher import student_sets
 from tart.core.metrics import summarize_runs
 from tart.core.params import Params
 from tart.evaluation.report import PREDICTOR_LABELS
@@ -29,14 +30,6 @@ SOURCE = BENCHMARK_DIR / "gp_teacher.json"
 # What identifies a student's finished fit: its record holds these, exactly as the fit returned them.
 IDENTITY = ("val_kendall_tau_b", "kendall_tau_b", "best_epoch", "fit_seconds")
 SCORES = ("kendall_tau_b", "kendall_tau_b_remainder")
-
-
-def student_sets(students: list[dict]) -> dict[tuple[int, str, int], list[dict]]:
-    """{(training nets, teacher, passes): its students in seed order}, in the order the records first name them."""
-    sets: dict[tuple[int, str, int], list[dict]] = {}
-    for s in students:
-        sets.setdefault((s["n_train"], s["teacher"], s["recipe"]["epochs"]), []).append(s)
-    return {key: sorted(members, key=lambda s: s["seed"]) for key, members in sets.items()}
 
 
 def finished_fit(state_dir: Path, student: dict) -> dict | None:
