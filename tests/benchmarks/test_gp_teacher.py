@@ -151,3 +151,13 @@ def test_students_are_fit_where_the_pick_is_not_the_grids_teacher_and_earlier_on
     assert spared(earlier, ard_mix, 1563, recipes[1563]) == {0}
     assert spared(earlier, ard_mix, 1563, shorter) == {2}  # the grid's teacher of its time does not count
     assert "teacher" not in student_recipe(recipes[1563])  # a student's scores were not the grid's teacher's
+
+
+def test_processes_fit_in_worker_processes_score_as_in_this_one():
+    x, label = _data()
+    runs = [compare_feature_models(x, label, -label, [120], [0], 50, workers=w) for w in (1, 2)]
+    for r in runs:
+        r.pop("scores"), r.pop("pick_scores")
+        for record in r["records"]:
+            record.pop("seconds_per_fit")
+    assert runs[0] == runs[1]
