@@ -169,7 +169,7 @@ def compare_feature_models(features: np.ndarray, label: np.ndarray, test_label: 
             seconds.append(time.perf_counter() - start)
         record(GBM, n, [gbm[n, s] for s in seeds], seconds)
         seconds_of[n, GBM] = float(np.median(seconds))
-    # One process per (size, kernel), in parallel: a per-feature-scale fit at 10% takes about half an hour on one core.
+    # One process per (size, kernel), in parallel: a per-feature-scale fit at 10% takes ten to thirty minutes.
     jobs = [ProcessFit(x, normal_scores(label[:n]), n, kernel)
             for n in sizes for kernel in [*KERNELS, *CANDIDATE_KERNELS]]  # fmt: skip
     fits = parallel_map(fit_process, jobs, workers, name=lambda job: f"gp {job.kernel} at {job.n_train} nets")
