@@ -66,6 +66,12 @@ from tart.training.tart_grid import (
 GBM = "gbm_canonical"
 TEACHER = "gp_gbm_canonical"  # the pipeline's mix of the process and GBM
 TWO_LABEL_GBM = "gbm_canonical_cifar100"  # the table's best row: the same model fit to two labels per net
+def per_feature_scales(n_features: int) -> tuple[np.ndarray, tuple[float, float]]:
+    """(starting length scales, their bounds) shared by every per-feature-scale candidate, so that they differ in
+    shape alone; the upper bound lies above `KERNELS`' so that an unneeded feature can drop out."""
+    return np.full(n_features, 5.0), (1e-1, 1e4)
+
+
 # Kernels tried here before the library offers them (tart.baselines.gaussian_process holds the ones a stage may use;
 # a candidate moves there with the pipeline refit that adopts it). Each takes the number of features.
 CANDIDATE_KERNELS: dict[str, Callable[[int], Kernel]] = {
@@ -73,11 +79,11 @@ CANDIDATE_KERNELS: dict[str, Callable[[int], Kernel]] = {
     # stretch its scale towards the upper bound and drop out of the distance; the shared scale of `KERNELS` weighs
     # all 64 standardised features alike. Its marginal likelihood has 64 more hyperparameters to fit, which makes
     # one fit minutes rather than seconds at 10%.
-    "matern 2.5 ard": lambda n_features: Matern(np.full(n_features, 5.0), (1e-1, 1e4), nu=2.5),
+    "matern 2.5 ard": lambda n_features: Matern(*per_feature_scales(n_features), nu=2.5),
     # The same per-feature scales under the other shapes of `KERNELS` that take them (sklearn's rational quadratic
     # has one scale only): whether the shape, rather than the scales, holds the teacher back.
-    "matern 1.5 ard": lambda n_features: Matern(np.full(n_features, 5.0), (1e-1, 1e4), nu=1.5),
-    "rbf ard": lambda n_features: RBF(np.full(n_features, 5.0), (1e-1, 1e4)),
+    "matern 1.5 ard": lambda n_features: Matern(*per_feature_scales(n_features), nu=1.5),
+    "rbf ard": lambda n_features: RBF(*per_feature_scales(n_features)),
 }
 UNNEEDED_SCALE = 1e3  # a fitted length scale above this many standard deviations: the feature barely matters
 
@@ -170,8 +176,8 @@ def compare_feature_models(features: np.ndarray, label: np.ndarray, test_label: 
         record(GBM, n, [gbm[n, s] for s in seeds], seconds)
         seconds_of[n, GBM] = float(np.median(seconds))
     # One process per (size, kernel), in parallel: a per-feature-scale fit at 10% takes ten to thirty minutes.
-    jobs = [ProcessFit(x, normal_scores(label[:n]), n, kernel)
-            for n in sizes for kernel in [*KERNELS, *CANDIDATE_KERNELS]]  # fmt: skip
+    targets = {n: normal_scores(label[:n]) for n in sizes}
+    jobs = [ProcessFit(x, targets[n], n, kernel) for n in sizes for kernel in [*KERNELS, *CANDIDATE_KERNELS]]
     fits = parallel_map(fit_process, jobs, workers, name=lambda job: f"gp {job.kernel} at {job.n_train} nets")
     for job, (scores, fitted, seconds) in tqdm(zip(jobs, fits), total=len(jobs), desc="gaussian processes"):
         gp[job.n_train, job.kernel], seconds_of[job.n_train, job.kernel] = scores, seconds
